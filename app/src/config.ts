@@ -1,0 +1,189 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { createSecureContext } from "node:tls";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Certificate material for the main port (application-level TLS). */
+export interface ServerTls {
+  cert: Buffer;
+  key: Buffer;
+  /** When set, clients must present a certificate signed by this CA (application-level mTLS). */
+  clientCa?: Buffer;
+}
+
+/** What the pinger presents to, and trusts from, an https TARGET. */
+export interface TargetTls {
+  cert?: Buffer;
+  key?: Buffer;
+  ca?: Buffer;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  metricsPort: number;
+  target?: URL;
+  tickMs: number;
+  pingTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  /** Time between the signal and closing the listeners, so endpoints can be withdrawn first. */
+  drainDelayMs: number;
+  logLevel: LogLevel;
+  serviceName: string;
+  namespace: string;
+  podName: string;
+  version: string;
+  tls?: ServerTls;
+  targetTls?: TargetTls;
+}
+
+/** A configuration error names the variable, the value it had and what was expected. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string | undefined,
+    readonly expected: string,
+  ) {
+    super(`invalid configuration: ${variable}=${value === undefined ? "<unset>" : JSON.stringify(value)}: expected ${expected}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const MAX_MS = 24 * 60 * 60 * 1000;
+
+function get(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+function integer(env: Env, name: string, def: number, min: number, max: number, what: string): number {
+  const raw = get(env, name);
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, env[name], `${what} (an integer from ${min} to ${max})`);
+  }
+  return Number(raw);
+}
+
+function readPem(env: Env, name: string): Buffer | undefined {
+  const path = get(env, name);
+  if (path === undefined) return undefined;
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(name, path, `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (!data.includes("-----BEGIN ")) throw new ConfigError(name, path, "a PEM file (no PEM block found)");
+  return data;
+}
+
+function requirePair(env: Env, certVar: string, keyVar: string): { cert?: Buffer; key?: Buffer } {
+  const cert = readPem(env, certVar);
+  const key = readPem(env, keyVar);
+  if (cert && !key) throw new ConfigError(keyVar, env[keyVar], `a private key file because ${certVar} is set`);
+  if (key && !cert) throw new ConfigError(certVar, env[certVar], `a certificate file because ${keyVar} is set`);
+  if (cert && key) {
+    try {
+      createSecureContext({ cert, key });
+    } catch (err) {
+      throw new ConfigError(keyVar, env[keyVar], `the private key of ${certVar} (${(err as Error).message})`);
+    }
+  }
+  return { cert, key };
+}
+
+function caBundle(env: Env, name: string): Buffer | undefined {
+  const ca = readPem(env, name);
+  if (ca) {
+    try {
+      createSecureContext({ ca });
+    } catch (err) {
+      throw new ConfigError(name, env[name], `PEM CA certificates (${(err as Error).message})`);
+    }
+  }
+  return ca;
+}
+
+function parseTarget(env: Env): URL | undefined {
+  const raw = get(env, "TARGET");
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("TARGET", env.TARGET, "an absolute http:// or https:// URL, e.g. http://pingpong.pingpong-b.svc.cluster.local:8080/ping");
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw new ConfigError("TARGET", env.TARGET, "an absolute http:// or https:// URL with a host");
+  }
+  if (url.username || url.password) throw new ConfigError("TARGET", env.TARGET, "a URL without credentials");
+  return url;
+}
+
+/**
+ * Reads and validates the whole configuration from the environment. Throws a ConfigError on the
+ * first bad value; nothing is started before this returns.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, "PORT", 8080, 0, 65535, "a TCP port");
+  const metricsPort = integer(env, "METRICS_PORT", 9090, 0, 65535, "a TCP port");
+  if (port !== 0 && port === metricsPort) {
+    throw new ConfigError("METRICS_PORT", env.METRICS_PORT, `a port different from PORT (${port})`);
+  }
+  const tickMs = integer(env, "TICK_MS", 1000, 1, MAX_MS, "the ping interval in milliseconds");
+  const pingTimeoutMs = integer(env, "PING_TIMEOUT_MS", 2000, 1, MAX_MS, "the ping timeout in milliseconds");
+  const shutdownTimeoutMs = integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 1, MAX_MS, "the shutdown deadline in milliseconds");
+  const drainDelayMs = integer(env, "DRAIN_DELAY_MS", 0, 0, MAX_MS, "the drain delay in milliseconds");
+  if (drainDelayMs >= shutdownTimeoutMs) {
+    throw new ConfigError("DRAIN_DELAY_MS", env.DRAIN_DELAY_MS, `less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs})`);
+  }
+
+  const rawLevel = get(env, "LOG_LEVEL")?.toLowerCase() ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(rawLevel)) {
+    throw new ConfigError("LOG_LEVEL", env.LOG_LEVEL, `one of ${LOG_LEVELS.join(", ")}`);
+  }
+
+  const target = parseTarget(env);
+
+  const server = requirePair(env, "TLS_CERT_FILE", "TLS_KEY_FILE");
+  const clientCa = caBundle(env, "TLS_CLIENT_CA_FILE");
+  if (clientCa && !server.cert) {
+    throw new ConfigError("TLS_CLIENT_CA_FILE", env.TLS_CLIENT_CA_FILE, "to be set only together with TLS_CERT_FILE and TLS_KEY_FILE");
+  }
+
+  const client = requirePair(env, "TARGET_CERT_FILE", "TARGET_KEY_FILE");
+  const targetCa = caBundle(env, "TARGET_CA_FILE");
+  const targetTlsVar = client.cert ? "TARGET_CERT_FILE" : targetCa ? "TARGET_CA_FILE" : undefined;
+  if (targetTlsVar && target?.protocol !== "https:") {
+    throw new ConfigError(targetTlsVar, env[targetTlsVar], "to be set only with an https:// TARGET");
+  }
+
+  const host = get(env, "HOST") ?? "0.0.0.0";
+  const serviceName = get(env, "SERVICE_NAME") ?? "pingpong";
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
+    throw new ConfigError("SERVICE_NAME", env.SERVICE_NAME, "a DNS label (lowercase letters, digits and '-')");
+  }
+
+  return {
+    host,
+    port,
+    metricsPort,
+    target,
+    tickMs,
+    pingTimeoutMs,
+    shutdownTimeoutMs,
+    drainDelayMs,
+    logLevel: rawLevel as LogLevel,
+    serviceName,
+    namespace: get(env, "POD_NAMESPACE") ?? "default",
+    podName: get(env, "POD_NAME") ?? hostname(),
+    version: get(env, "SERVICE_VERSION") ?? "v1",
+    tls: server.cert && server.key ? { cert: server.cert, key: server.key, clientCa } : undefined,
+    targetTls: client.cert || targetCa ? { cert: client.cert, key: client.key, ca: targetCa } : undefined,
+  };
+}

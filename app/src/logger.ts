@@ -1,0 +1,24 @@
+import pino, { type Logger } from "pino";
+import type { LogLevel } from "./config";
+
+export type { Logger };
+
+export interface LogContext {
+  service: string;
+  namespace: string;
+  pod: string;
+  version: string;
+}
+
+/** One JSON object per line on stdout, written synchronously so nothing is lost on exit. */
+export function createLogger(level: LogLevel, context: LogContext, destination = pino.destination({ fd: 1, sync: true })): Logger {
+  return pino(
+    {
+      level,
+      base: context,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export type PingResult = "success" | "failure";
+
+/** Metric names are a contract: dashboards, alerts and benchmarks query them. */
+export const METRIC_NAMES = {
+  pongs: "pingpong_pongs_total",
+  pings: "pingpong_pings_total",
+  pingDuration: "pingpong_ping_duration_seconds",
+  ready: "pingpong_ready",
+  info: "pingpong_info",
+} as const;
+
+export interface PingpongMetrics {
+  registry: Registry;
+  pongs: Counter<"caller">;
+  pings: Counter<"result">;
+  pingDuration: Histogram<"result">;
+  ready: Gauge;
+}
+
+export interface MetricsIdentity {
+  service: string;
+  namespace: string;
+  version: string;
+}
+
+/** One registry per service instance, so two instances can live in one process (tests). */
+export function createMetrics(identity: MetricsIdentity): PingpongMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const pongs = new Counter({
+    name: METRIC_NAMES.pongs,
+    help: "Pings answered on GET /ping, by caller identity (SPIFFE ID, 'unknown' or 'other').",
+    labelNames: ["caller"] as const,
+    registers: [registry],
+  });
+  const pings = new Counter({
+    name: METRIC_NAMES.pings,
+    help: "Pings sent to TARGET, by result (success: a 2xx answer within the timeout).",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const pingDuration = new Histogram({
+    name: METRIC_NAMES.pingDuration,
+    help: "Round trip of pings sent to TARGET, in seconds, by result.",
+    labelNames: ["result"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const ready = new Gauge({
+    name: METRIC_NAMES.ready,
+    help: "1 while the instance reports ready on /readyz, 0 while starting or draining.",
+    registers: [registry],
+  });
+  const info = new Gauge({
+    name: METRIC_NAMES.info,
+    help: "Constant 1, labelled with the instance's service, namespace and version.",
+    labelNames: ["service", "namespace", "version"] as const,
+    registers: [registry],
+  });
+  info.set({ service: identity.service, namespace: identity.namespace, version: identity.version }, 1);
+  // Both results exist from the start, so rate() and ratios work before the first failure.
+  for (const result of ["success", "failure"] as const) {
+    pings.inc({ result }, 0);
+    pingDuration.zero({ result });
+  }
+  return { registry, pongs, pings, pingDuration, ready };
+}
