@@ -1,8 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { PATHS } from "./contract";
 import { CallerLabels, callerIdentity } from "./identity";
 import type { PingpongMetrics } from "./metrics";
 
-export const PATHS = { ping: "/ping", healthz: "/healthz", readyz: "/readyz", metrics: "/metrics" } as const;
+export { PATHS };
 
 export interface AppIdentity {
   service: string;
@@ -31,7 +32,11 @@ export interface App {
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -70,7 +75,8 @@ export function createApp({ identity, metrics, appMtls }: AppOptions): App {
     const path = pathOf(req);
     const known = path === PATHS.ping || path === PATHS.healthz || path === PATHS.readyz;
     if (!known) return send(res, 404, "not found");
-    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed", { allow: READ_METHODS });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(res, 405, "method not allowed", { allow: READ_METHODS });
     if (path === PATHS.ping) return ping(req, res);
     if (path === PATHS.healthz) return send(res, 200, "ok");
     return phase === "ready" ? send(res, 200, "ready") : send(res, 503, phase);
@@ -78,7 +84,8 @@ export function createApp({ identity, metrics, appMtls }: AppOptions): App {
 
   const metricsHandler: RequestListener = (req, res) => {
     if (pathOf(req) !== PATHS.metrics) return send(res, 404, "not found");
-    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed", { allow: READ_METHODS });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(res, 405, "method not allowed", { allow: READ_METHODS });
     metrics.registry.metrics().then(
       (text) => send(res, 200, text, { "content-type": metrics.registry.contentType }),
       (err: Error) => send(res, 500, `metrics collection failed: ${err.message}`),

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createSecureContext } from "node:tls";
+import { DEFAULT_PORTS } from "./contract";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -46,7 +47,9 @@ export class ConfigError extends Error {
     readonly value: string | undefined,
     readonly expected: string,
   ) {
-    super(`invalid configuration: ${variable}=${value === undefined ? "<unset>" : JSON.stringify(value)}: expected ${expected}`);
+    super(
+      `invalid configuration: ${variable}=${value === undefined ? "<unset>" : JSON.stringify(value)}: expected ${expected}`,
+    );
     this.name = "ConfigError";
   }
 }
@@ -76,7 +79,11 @@ function readPem(env: Env, name: string): Buffer | undefined {
   try {
     data = readFileSync(path);
   } catch (err) {
-    throw new ConfigError(name, path, `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new ConfigError(
+      name,
+      path,
+      `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   if (!data.includes("-----BEGIN ")) throw new ConfigError(name, path, "a PEM file (no PEM block found)");
   return data;
@@ -85,8 +92,10 @@ function readPem(env: Env, name: string): Buffer | undefined {
 function requirePair(env: Env, certVar: string, keyVar: string): { cert?: Buffer; key?: Buffer } {
   const cert = readPem(env, certVar);
   const key = readPem(env, keyVar);
-  if (cert && !key) throw new ConfigError(keyVar, env[keyVar], `a private key file because ${certVar} is set`);
-  if (key && !cert) throw new ConfigError(certVar, env[certVar], `a certificate file because ${keyVar} is set`);
+  if (cert && !key)
+    throw new ConfigError(keyVar, env[keyVar], `a private key file because ${certVar} is set`);
+  if (key && !cert)
+    throw new ConfigError(certVar, env[certVar], `a certificate file because ${keyVar} is set`);
   if (cert && key) {
     try {
       createSecureContext({ cert, key });
@@ -116,7 +125,11 @@ function parseTarget(env: Env): URL | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError("TARGET", env.TARGET, "an absolute http:// or https:// URL, e.g. http://pingpong.pingpong-b.svc.cluster.local:8080/ping");
+    throw new ConfigError(
+      "TARGET",
+      env.TARGET,
+      "an absolute http:// or https:// URL, e.g. http://pingpong.pingpong-b.svc.cluster.local:8080/ping",
+    );
   }
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
     throw new ConfigError("TARGET", env.TARGET, "an absolute http:// or https:// URL with a host");
@@ -130,17 +143,28 @@ function parseTarget(env: Env): URL | undefined {
  * first bad value; nothing is started before this returns.
  */
 export function loadConfig(env: Env = process.env): Config {
-  const port = integer(env, "PORT", 8080, 0, 65535, "a TCP port");
-  const metricsPort = integer(env, "METRICS_PORT", 9090, 0, 65535, "a TCP port");
+  const port = integer(env, "PORT", DEFAULT_PORTS.http, 0, 65535, "a TCP port");
+  const metricsPort = integer(env, "METRICS_PORT", DEFAULT_PORTS.metrics, 0, 65535, "a TCP port");
   if (port !== 0 && port === metricsPort) {
     throw new ConfigError("METRICS_PORT", env.METRICS_PORT, `a port different from PORT (${port})`);
   }
   const tickMs = integer(env, "TICK_MS", 1000, 1, MAX_MS, "the ping interval in milliseconds");
   const pingTimeoutMs = integer(env, "PING_TIMEOUT_MS", 2000, 1, MAX_MS, "the ping timeout in milliseconds");
-  const shutdownTimeoutMs = integer(env, "SHUTDOWN_TIMEOUT_MS", 10000, 1, MAX_MS, "the shutdown deadline in milliseconds");
+  const shutdownTimeoutMs = integer(
+    env,
+    "SHUTDOWN_TIMEOUT_MS",
+    10000,
+    1,
+    MAX_MS,
+    "the shutdown deadline in milliseconds",
+  );
   const drainDelayMs = integer(env, "DRAIN_DELAY_MS", 0, 0, MAX_MS, "the drain delay in milliseconds");
   if (drainDelayMs >= shutdownTimeoutMs) {
-    throw new ConfigError("DRAIN_DELAY_MS", env.DRAIN_DELAY_MS, `less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs})`);
+    throw new ConfigError(
+      "DRAIN_DELAY_MS",
+      env.DRAIN_DELAY_MS,
+      `less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs})`,
+    );
   }
 
   const rawLevel = get(env, "LOG_LEVEL")?.toLowerCase() ?? "info";
@@ -153,7 +177,11 @@ export function loadConfig(env: Env = process.env): Config {
   const server = requirePair(env, "TLS_CERT_FILE", "TLS_KEY_FILE");
   const clientCa = caBundle(env, "TLS_CLIENT_CA_FILE");
   if (clientCa && !server.cert) {
-    throw new ConfigError("TLS_CLIENT_CA_FILE", env.TLS_CLIENT_CA_FILE, "to be set only together with TLS_CERT_FILE and TLS_KEY_FILE");
+    throw new ConfigError(
+      "TLS_CLIENT_CA_FILE",
+      env.TLS_CLIENT_CA_FILE,
+      "to be set only together with TLS_CERT_FILE and TLS_KEY_FILE",
+    );
   }
 
   const client = requirePair(env, "TARGET_CERT_FILE", "TARGET_KEY_FILE");
@@ -166,8 +194,37 @@ export function loadConfig(env: Env = process.env): Config {
   const host = get(env, "HOST") ?? "0.0.0.0";
   const serviceName = get(env, "SERVICE_NAME") ?? "pingpong";
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
-    throw new ConfigError("SERVICE_NAME", env.SERVICE_NAME, "a DNS label (lowercase letters, digits and '-')");
+    throw new ConfigError(
+      "SERVICE_NAME",
+      env.SERVICE_NAME,
+      "a DNS label (lowercase letters, digits and '-')",
+    );
   }
+
+  const label = (name: string, fallback: string, pattern: RegExp, expected: string): string => {
+    const v = get(env, name) ?? fallback;
+    if (!pattern.test(v)) throw new ConfigError(name, env[name], expected);
+    return v;
+  };
+  // These end up in logs, metric labels and the User-Agent header: keep them to safe characters.
+  const namespace = label(
+    "POD_NAMESPACE",
+    "default",
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "a Kubernetes namespace name",
+  );
+  const podName = label(
+    "POD_NAME",
+    hostname(),
+    /^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$/,
+    "a pod name (letters, digits, '-', '.', '_')",
+  );
+  const version = label(
+    "SERVICE_VERSION",
+    "v1",
+    /^[A-Za-z0-9]([-A-Za-z0-9._]{0,61}[A-Za-z0-9])?$/,
+    "a version label such as v1 (letters, digits, '-', '.', '_')",
+  );
 
   return {
     host,
@@ -180,9 +237,9 @@ export function loadConfig(env: Env = process.env): Config {
     drainDelayMs,
     logLevel: rawLevel as LogLevel,
     serviceName,
-    namespace: get(env, "POD_NAMESPACE") ?? "default",
-    podName: get(env, "POD_NAME") ?? hostname(),
-    version: get(env, "SERVICE_VERSION") ?? "v1",
+    namespace,
+    podName,
+    version,
     tls: server.cert && server.key ? { cert: server.cert, key: server.key, clientCa } : undefined,
     targetTls: client.cert || targetCa ? { cert: client.cert, key: client.key, ca: targetCa } : undefined,
   };

@@ -1,4 +1,4 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import type { LogLevel } from "./config";
 
 export type { Logger };
@@ -11,7 +11,11 @@ export interface LogContext {
 }
 
 /** One JSON object per line on stdout, written synchronously so nothing is lost on exit. */
-export function createLogger(level: LogLevel, context: LogContext, destination = pino.destination({ fd: 1, sync: true })): Logger {
+export function createLogger(
+  level: LogLevel,
+  context: LogContext,
+  destination: DestinationStream = pino.destination({ fd: 1, sync: true }),
+): Logger {
   return pino(
     {
       level,

@@ -26,6 +26,35 @@ async function main(): Promise<void> {
     version: config.version,
   });
   const service = new PingpongService(config, logger);
+  // Handlers first: a signal that arrives while the ports open must still drain, not kill.
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ event: "signal_ignored", signal }, "already shutting down");
+      return;
+    }
+    signalled = true;
+    const started = Date.now();
+    logger.info({ event: "shutdown_started", signal, deadlineMs: config.shutdownTimeoutMs }, "draining");
+    service.shutdown().then(
+      ({ forced }) => {
+        const fields = {
+          event: "shutdown_complete",
+          durationMs: Date.now() - started,
+          forcedConnections: forced,
+        };
+        if (forced > 0) logger.warn(fields, "deadline reached, open connections closed");
+        else logger.info(fields, "drained");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.fatal({ event: "shutdown_failed", err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 
   let ports;
   try {
@@ -34,6 +63,7 @@ async function main(): Promise<void> {
     logger.fatal({ event: "listen_failed", err }, "cannot listen");
     process.exit(1);
   }
+  if (signalled) return;
   logger.info(
     {
       event: "listening",
@@ -47,31 +77,6 @@ async function main(): Promise<void> {
     "ready",
   );
   service.startPinging();
-
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      logger.warn({ event: "signal_ignored", signal }, "already shutting down");
-      return;
-    }
-    signalled = true;
-    const started = Date.now();
-    logger.info({ event: "shutdown_started", signal, deadlineMs: config.shutdownTimeoutMs }, "draining");
-    service.shutdown().then(
-      ({ forced }) => {
-        const fields = { event: "shutdown_complete", durationMs: Date.now() - started, forcedConnections: forced };
-        if (forced > 0) logger.warn(fields, "deadline reached, open connections closed");
-        else logger.info(fields, "drained");
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.fatal({ event: "shutdown_failed", err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
 }
 
 process.on("unhandledRejection", (reason) => {

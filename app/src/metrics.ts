@@ -1,15 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { METRIC_NAMES } from "./contract";
 
 export type PingResult = "success" | "failure";
 
-/** Metric names are a contract: dashboards, alerts and benchmarks query them. */
-export const METRIC_NAMES = {
-  pongs: "pingpong_pongs_total",
-  pings: "pingpong_pings_total",
-  pingDuration: "pingpong_ping_duration_seconds",
-  ready: "pingpong_ready",
-  info: "pingpong_info",
-} as const;
+export { METRIC_NAMES };
 
 export interface PingpongMetrics {
   registry: Registry;
@@ -32,7 +26,7 @@ export function createMetrics(identity: MetricsIdentity): PingpongMetrics {
 
   const pongs = new Counter({
     name: METRIC_NAMES.pongs,
-    help: "Pings answered on GET /ping, by caller identity (SPIFFE ID, 'unknown' or 'other').",
+    help: "Pings answered on /ping (GET or HEAD), by caller identity (SPIFFE ID, 'unknown' or 'other').",
     labelNames: ["caller"] as const,
     registers: [registry],
   });

@@ -40,7 +40,10 @@ export class Pinger {
 
   start(): void {
     if (this.loop) return;
-    this.opts.logger.info({ event: "pinger_started", target: this.opts.target.href, tickMs: this.opts.tickMs }, "pinging target");
+    this.opts.logger.info(
+      { event: "pinger_started", target: this.opts.target.href, tickMs: this.opts.tickMs },
+      "pinging target",
+    );
     this.loop = this.run();
   }
 
@@ -80,9 +83,16 @@ export class Pinger {
     const { metrics, logger, target } = this.opts;
     metrics.pings.inc({ result });
     metrics.pingDuration.observe({ result }, outcome.durationMs / 1000);
-    const fields = { event: "ping", target: target.href, result, outcome: describeOutcome(outcome), durationMs: outcome.durationMs };
+    const fields = {
+      event: "ping",
+      target: target.href,
+      result,
+      outcome: describeOutcome(outcome),
+      durationMs: outcome.durationMs,
+    };
     if (result === "success") {
-      if (this.failureStreak > 0) logger.info({ ...fields, failedPings: this.failureStreak }, "target reachable again");
+      if (this.failureStreak > 0)
+        logger.info({ ...fields, failedPings: this.failureStreak }, "target reachable again");
       else logger.debug(fields, "ping");
       this.failureStreak = 0;
       return;

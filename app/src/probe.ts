@@ -55,7 +55,9 @@ export function parseProbeArgs(argv: string[]): ProbeArgs {
   try {
     url = new URL(values.url ?? "");
   } catch {
-    throw new UsageError(`--url=${JSON.stringify(values.url ?? "")}: expected an absolute http:// or https:// URL`);
+    throw new UsageError(
+      `--url=${JSON.stringify(values.url ?? "")}: expected an absolute http:// or https:// URL`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UsageError(`--url=${JSON.stringify(values.url)}: expected an http:// or https:// URL`);
@@ -70,7 +72,9 @@ export function parseProbeArgs(argv: string[]): ProbeArgs {
     throw new UsageError("--expect-caller: only meaningful with --expect success");
   }
   if (!/^\d+$/.test(values.timeout) || Number(values.timeout) < 1) {
-    throw new UsageError(`--timeout=${JSON.stringify(values.timeout)}: expected a positive number of milliseconds`);
+    throw new UsageError(
+      `--timeout=${JSON.stringify(values.timeout)}: expected a positive number of milliseconds`,
+    );
   }
   if ((values.cert === undefined) !== (values.key === undefined)) {
     throw new UsageError("--cert and --key: expected both or neither");
@@ -112,7 +116,11 @@ export function judge(args: ProbeArgs, outcome: Outcome): Verdict {
   if (args.expect === "success") {
     if (!succeeded) return { ...base, pass: false, reason: `expected success, got ${described}` };
     if (args.expectCaller !== undefined && caller !== args.expectCaller) {
-      return { ...base, pass: false, reason: `expected caller ${args.expectCaller}, got ${caller ?? "none"}` };
+      return {
+        ...base,
+        pass: false,
+        reason: `expected caller ${args.expectCaller}, got ${caller ?? "none"}`,
+      };
     }
     return { ...base, pass: true, reason: "success as expected" };
   }
@@ -127,7 +135,12 @@ export async function runProbe(args: ProbeArgs): Promise<Verdict> {
   const read = (file?: string) => (file === undefined ? undefined : readFileSync(file));
   const agent =
     args.url.protocol === "https:"
-      ? new https.Agent({ ca: read(args.cacert), cert: read(args.cert), key: read(args.key), keepAlive: false })
+      ? new https.Agent({
+          ca: read(args.cacert),
+          cert: read(args.cert),
+          key: read(args.key),
+          keepAlive: false,
+        })
       : undefined;
   const outcome = await request({
     url: args.url,

@@ -43,9 +43,10 @@ function once(opts: RequestOptions, started: number): Promise<Outcome & { reused
       opts.signal?.removeEventListener("abort", onAbort);
       resolve({ ...o, reusedSocket });
     };
-    const fail = (code: string, message: string) => finish({ kind: "error", code, message, durationMs: Date.now() - started });
+    const fail = (code: string, message: string) =>
+      finish({ kind: "error", code, message, durationMs: Date.now() - started });
 
-    const req = lib.request(opts.url, { method: "GET", headers: opts.headers, agent: opts.agent ?? false }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
@@ -62,7 +63,25 @@ function once(opts: RequestOptions, started: number): Promise<Outcome & { reused
       );
       res.on("error", (err) => fail(errorCode(err), err.message));
       res.on("aborted", () => fail("ECONNRESET", "response aborted"));
-    });
+    };
+    let req: http.ClientRequest;
+    try {
+      req = lib.request(
+        opts.url,
+        { method: "GET", headers: opts.headers, agent: opts.agent ?? false },
+        onResponse,
+      );
+    } catch (err) {
+      // Invalid headers or options throw synchronously: an outcome like any other failure.
+      resolve({
+        kind: "error",
+        code: errorCode(err),
+        message: (err as Error).message,
+        durationMs: 0,
+        reusedSocket: false,
+      });
+      return;
+    }
     req.on("socket", () => {
       reusedSocket = req.reusedSocket;
     });

@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createApp, type App } from "./app";
 import type { Config } from "./config";
@@ -40,15 +40,25 @@ export class PingpongService {
   private readonly server: http.Server;
   private readonly metricsServer: http.Server;
   private pinger?: Pinger;
+  private readonly sockets = new Set<Socket>();
   private shuttingDown?: Promise<{ forced: number }>;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    this.metrics = createMetrics({ service: config.serviceName, namespace: config.namespace, version: config.version });
+    this.metrics = createMetrics({
+      service: config.serviceName,
+      namespace: config.namespace,
+      version: config.version,
+    });
     this.app = createApp({
-      identity: { service: config.serviceName, namespace: config.namespace, pod: config.podName, version: config.version },
+      identity: {
+        service: config.serviceName,
+        namespace: config.namespace,
+        pod: config.podName,
+        version: config.version,
+      },
       metrics: this.metrics,
       appMtls: config.tls?.clientCa !== undefined,
     });
@@ -70,6 +80,14 @@ export class PingpongService {
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
     this.metricsServer = http.createServer(this.app.metricsHandler);
+    // closeAllConnections() only knows HTTP connections; a TLS handshake that never completes
+    // would hold the process until its own timeout, so every raw socket is tracked.
+    for (const server of [this.server, this.metricsServer]) {
+      server.on("connection", (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.once("close", () => this.sockets.delete(socket));
+      });
+    }
   }
 
   /** Listens on both ports, then reports ready. */
@@ -125,8 +143,11 @@ export class PingpongService {
     clearTimeout(timer);
     if (result !== "timeout") return { forced: 0 };
 
-    const forced = await Promise.all(servers.map((s) => new Promise<number>((r) => s.getConnections((_e, n) => r(n ?? 0)))));
+    const forced = await Promise.all(
+      servers.map((s) => new Promise<number>((r) => s.getConnections((_e, n) => r(n ?? 0)))),
+    );
     for (const s of servers) s.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await allClosed;
     return { forced: forced.reduce((a, b) => a + b, 0) };
   }

@@ -4,8 +4,12 @@ const path = require("node:path");
 
 module.exports = async function globalSetup() {
   const root = path.resolve(__dirname, "../..");
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "app/tsconfig.json")], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "app/tsconfig.json")],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
 };
