@@ -1,0 +1,79 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface PingpongImageArgs {
+  /** Registry host[:port][/path], e.g. `localhost:5001` or `ghcr.io/acme`. */
+  registry: pulumi.Input<string>;
+  /** Repository name inside the registry, e.g. `pingpong`. */
+  repository: pulumi.Input<string>;
+  /** Tag pushed alongside the digest; also the build cache source of the next build. */
+  tag: pulumi.Input<string>;
+  /** Build context, relative to the project root. */
+  context: string;
+  /** Dockerfile path, relative to the project root. */
+  dockerfile: string;
+  /** Target platform, e.g. `linux/amd64`; the builder's own platform when omitted. */
+  platform?: pulumi.Input<string>;
+  /** Registry credentials, when the registry needs them. The password is kept secret. */
+  credentials?: { username: pulumi.Input<string>; password: pulumi.Input<string> };
+}
+
+/** The registry host that credentials apply to: everything before the first `/`. */
+export function registryServer(registry: string): string {
+  return registry.split("/")[0];
+}
+
+/**
+ * Builds app/ with its multi-stage Dockerfile (BuildKit, cache from the previously pushed tag),
+ * pushes it, and exposes the reference pinned by digest so Deployments roll exactly when the image
+ * content changes.
+ */
+export class PingpongImage extends pulumi.ComponentResource {
+  /** `registry/repository:tag`, moves on every push. */
+  public readonly imageName: pulumi.Output<string>;
+  /** `registry/repository@sha256:...`, what workloads run. */
+  public readonly ref: pulumi.Output<string>;
+  /** `sha256:...` */
+  public readonly digest: pulumi.Output<string>;
+
+  constructor(name: string, args: PingpongImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:image:PingpongImage", name, {}, opts);
+
+    const imageName = pulumi.interpolate`${args.registry}/${args.repository}:${args.tag}`;
+    const image = new docker.Image(
+      `${name}-build`,
+      {
+        imageName,
+        build: {
+          context: args.context,
+          dockerfile: args.dockerfile,
+          platform: args.platform,
+          builderVersion: docker.BuilderVersion.BuilderBuildKit,
+          // Inline cache metadata lets the next build reuse layers from the pushed tag.
+          args: { BUILDKIT_INLINE_CACHE: "1" },
+          cacheFrom: { images: [imageName] },
+        },
+        registry: args.credentials
+          ? {
+              server: pulumi.output(args.registry).apply(registryServer),
+              username: args.credentials.username,
+              password: pulumi.secret(args.credentials.password),
+            }
+          : undefined,
+      },
+      { parent: this },
+    );
+
+    this.imageName = image.imageName;
+    this.ref = image.repoDigest.apply((ref) => {
+      if (!/@sha256:[0-9a-f]{64}$/.test(ref)) {
+        throw new Error(
+          `image ${name}: expected a pushed image reference repo@sha256:<digest>, got ${JSON.stringify(ref)}`,
+        );
+      }
+      return ref;
+    });
+    this.digest = this.ref.apply((ref) => ref.slice(ref.indexOf("@") + 1));
+    this.registerOutputs({ imageName: this.imageName, ref: this.ref, digest: this.digest });
+  }
+}

@@ -1,0 +1,246 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_PORTS, ENV, PATHS } from "../app/src/contract";
+import { standardLabels } from "./labels";
+import { CLUSTER_DNS, ISTIO } from "./mesh";
+
+type Input<T> = pulumi.Input<T>;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Container = k8s.types.input.core.v1.Container;
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/** Pure builders for the pingpong workload; the component wires them into resources. */
+
+export const APP_NAME = "pingpong";
+/** The version every instance runs unless a canary adds another. */
+export const PRIMARY_VERSION = "v1";
+export const CONTAINER_NAME = "pingpong";
+/** Container and Service port names; Istio picks the protocol from the `http` prefix. */
+export const PORTS = {
+  http: { name: "http", port: DEFAULT_PORTS.http },
+  metrics: { name: "http-metrics", port: DEFAULT_PORTS.metrics },
+} as const;
+/** Where the image's distroless base runs code: uid/gid `nonroot`. */
+export const RUN_AS = 65532;
+/** Extra grace beyond the app's own deadline, for the sidecar and the kubelet. */
+export const GRACE_MARGIN_SECONDS = 5;
+
+export interface WorkloadSettings {
+  tickMs: number;
+  pingTimeoutMs: number;
+  shutdownTimeoutSeconds: number;
+  drainDelaySeconds: number;
+  logLevel: string;
+  spreadPolicy: "ScheduleAnyway" | "DoNotSchedule";
+  resources: { cpuRequest: string; cpuLimit: string; memoryRequest: string; memoryLimit: string };
+}
+
+/** Labels that select one version's pods: immutable in the Deployment selector. */
+export function selectorLabels(version: string): Record<string, string> {
+  return { app: APP_NAME, version };
+}
+
+/** All labels of a pod: `app` and `version` as Istio expects, plus the standard ones. */
+export function podLabels(instance: string, version: string): Record<string, string> {
+  return {
+    ...standardLabels(APP_NAME, "server", instance),
+    "app.kubernetes.io/version": version,
+    ...selectorLabels(version),
+  };
+}
+
+/** The Service selects every version of the app, so traffic splitting can happen in the mesh. */
+export function serviceSelector(): Record<string, string> {
+  return { app: APP_NAME };
+}
+
+/** The cluster DNS name of a Service. */
+export function serviceHost(namespace: string, serviceName = APP_NAME): string {
+  return `${serviceName}.${namespace}.svc.cluster.local`;
+}
+
+/** The in-cluster URL of the app's /ping behind the Service `serviceName` in `namespace`. */
+export function pingUrl(namespace: string, serviceName = APP_NAME): string {
+  return `http://${serviceHost(namespace, serviceName)}:${PORTS.http.port}${PATHS.ping}`;
+}
+
+export function terminationGracePeriodSeconds(w: WorkloadSettings): number {
+  return w.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS;
+}
+
+export function container(args: {
+  image: Input<string>;
+  version: string;
+  target?: Input<string>;
+  workload: WorkloadSettings;
+}): Container {
+  const w = args.workload;
+  const env: k8s.types.input.core.v1.EnvVar[] = [
+    { name: ENV.port, value: String(PORTS.http.port) },
+    { name: ENV.metricsPort, value: String(PORTS.metrics.port) },
+    { name: ENV.tickMs, value: String(w.tickMs) },
+    { name: ENV.pingTimeoutMs, value: String(w.pingTimeoutMs) },
+    { name: ENV.shutdownTimeoutMs, value: String(w.shutdownTimeoutSeconds * 1000) },
+    { name: ENV.drainDelayMs, value: String(w.drainDelaySeconds * 1000) },
+    { name: ENV.logLevel, value: w.logLevel },
+    { name: ENV.serviceName, value: APP_NAME },
+    { name: ENV.version, value: args.version },
+    { name: ENV.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    { name: ENV.namespace, valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+  ];
+  if (args.target !== undefined) env.push({ name: ENV.target, value: args.target });
+  const probe = (path: string) => ({ httpGet: { path, port: PORTS.http.name, scheme: "HTTP" } });
+  return {
+    name: CONTAINER_NAME,
+    image: args.image,
+    imagePullPolicy: "IfNotPresent",
+    ports: [
+      { name: PORTS.http.name, containerPort: PORTS.http.port, protocol: "TCP" },
+      { name: PORTS.metrics.name, containerPort: PORTS.metrics.port, protocol: "TCP" },
+    ],
+    env,
+    resources: {
+      requests: { cpu: w.resources.cpuRequest, memory: w.resources.memoryRequest },
+      limits: { cpu: w.resources.cpuLimit, memory: w.resources.memoryLimit },
+    },
+    // Probes use /healthz and /readyz, never /ping: pings are counted, and the sidecar rewrites probes.
+    startupProbe: { ...probe(PATHS.healthz), periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 1 },
+    readinessProbe: { ...probe(PATHS.readyz), periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 },
+    livenessProbe: { ...probe(PATHS.healthz), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: RUN_AS,
+      runAsGroup: RUN_AS,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
+}
+
+export function podSpec(args: {
+  serviceAccountName: Input<string>;
+  version: string;
+  workload: WorkloadSettings;
+  container: Container;
+}): PodSpec {
+  const spread = (topologyKey: string, whenUnsatisfiable: string) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable,
+    labelSelector: { matchLabels: selectorLabels(args.version) },
+    matchLabelKeys: ["pod-template-hash"],
+  });
+  return {
+    serviceAccountName: args.serviceAccountName,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: terminationGracePeriodSeconds(args.workload),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: RUN_AS,
+      runAsGroup: RUN_AS,
+      fsGroup: RUN_AS,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    topologySpreadConstraints: [
+      spread("kubernetes.io/hostname", args.workload.spreadPolicy),
+      spread("topology.kubernetes.io/zone", "ScheduleAnyway"),
+    ],
+    containers: [args.container],
+  };
+}
+
+/** Pod annotations: Prometheus scraping (merged by the sidecar under mTLS) and sidecar start order. */
+export function podAnnotations(): Record<string, string> {
+  return {
+    "prometheus.io/scrape": "true",
+    "prometheus.io/port": String(PORTS.metrics.port),
+    "prometheus.io/path": PATHS.metrics,
+    "kubectl.kubernetes.io/default-container": CONTAINER_NAME,
+    // The app pings from its first second; without this its first pings race the sidecar's start.
+    "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+  };
+}
+
+export function servicePorts(): k8s.types.input.core.v1.ServicePort[] {
+  return [
+    {
+      name: PORTS.http.name,
+      port: PORTS.http.port,
+      targetPort: PORTS.http.name,
+      protocol: "TCP",
+      appProtocol: "http",
+    },
+    {
+      name: PORTS.metrics.name,
+      port: PORTS.metrics.port,
+      targetPort: PORTS.metrics.name,
+      protocol: "TCP",
+      appProtocol: "http",
+    },
+  ];
+}
+
+/** A peer allowed to reach the app's http port: pods matching `podLabels` in `namespace` (all pods when omitted). */
+export interface AllowedPeer {
+  namespace: Input<string>;
+  podLabels?: Record<string, string>;
+}
+
+const byNamespace = (ns: Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": ns } });
+
+/**
+ * Only the traffic the service needs: its callers on the http port, Prometheus on the metrics and
+ * sidecar ports; out to cluster DNS, istiod and the peers it pings.
+ */
+export function networkPolicySpec(args: {
+  version?: string;
+  callers: AllowedPeer[];
+  scrapers: AllowedPeer[];
+  pingTargets: AllowedPeer[];
+}): NetworkPolicySpec {
+  const peer = (p: AllowedPeer) => ({
+    namespaceSelector: byNamespace(p.namespace),
+    ...(p.podLabels ? { podSelector: { matchLabels: p.podLabels } } : {}),
+  });
+  const tcp = (port: number | string) => ({ protocol: "TCP", port });
+  const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [];
+  if (args.callers.length > 0) ingress.push({ from: args.callers.map(peer), ports: [tcp(PORTS.http.port)] });
+  if (args.scrapers.length > 0) {
+    ingress.push({
+      from: args.scrapers.map(peer),
+      ports: [tcp(PORTS.metrics.port), tcp(ISTIO.agentPort), tcp(ISTIO.envoyStatsPort)],
+    });
+  }
+  const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [
+    {
+      to: [
+        {
+          namespaceSelector: byNamespace(CLUSTER_DNS.namespace),
+          podSelector: { matchLabels: CLUSTER_DNS.podLabels },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: CLUSTER_DNS.port },
+        { protocol: "TCP", port: CLUSTER_DNS.port },
+      ],
+    },
+    {
+      to: [
+        { namespaceSelector: byNamespace(ISTIO.namespace), podSelector: { matchLabels: ISTIO.istiodLabels } },
+      ],
+      ports: [tcp(ISTIO.xdsPort)],
+    },
+  ];
+  if (args.pingTargets.length > 0)
+    egress.push({ to: args.pingTargets.map(peer), ports: [tcp(PORTS.http.port)] });
+  return {
+    podSelector: { matchLabels: args.version ? selectorLabels(args.version) : serviceSelector() },
+    policyTypes: ["Ingress", "Egress"],
+    ingress,
+    egress,
+  };
+}

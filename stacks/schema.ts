@@ -1,0 +1,100 @@
+/**
+ * Every configuration key of the `pingpong` namespace: its type and what it changes. Pulumi.yaml
+ * declares the same keys (a test keeps the two identical); defaults per environment live in
+ * defaults.ts.
+ */
+export type KeyType = "string" | "integer" | "boolean";
+
+export interface KeySpec {
+  type: KeyType;
+  description: string;
+  secret?: boolean;
+}
+
+export const CONFIG_NAMESPACE = "pingpong";
+
+export const SCHEMA = {
+  environment: {
+    type: "string",
+    description:
+      "Environment whose defaults apply: dev, staging or prod. Defaults to the stack name when it is one of them.",
+  },
+  kubeconfig: {
+    type: "string",
+    secret: true,
+    description:
+      "Path to a kubeconfig file (or its contents). Default: the KUBECONFIG environment variable or ~/.kube/config.",
+  },
+  kubeContext: { type: "string", description: "kubeconfig context of the target cluster." },
+  registry: {
+    type: "string",
+    description:
+      "Registry (host[:port][/path]) the app image is pushed to and pulled from, e.g. localhost:5001.",
+  },
+  imageRepository: { type: "string", description: "Repository name of the app image inside the registry." },
+  imagePlatform: {
+    type: "string",
+    description: "Platform the image is built for, e.g. linux/amd64 or linux/arm64 (must match the nodes).",
+  },
+  registryUsername: {
+    type: "string",
+    description: "User for pushing to the registry; with registryPassword.",
+  },
+  registryPassword: {
+    type: "string",
+    secret: true,
+    description: "Password or token for pushing to the registry (set with --secret).",
+  },
+  namespaceA: { type: "string", description: "Namespace of the first pingpong instance (sidecar-injected)." },
+  namespaceB: {
+    type: "string",
+    description: "Namespace of the second pingpong instance (sidecar-injected).",
+  },
+  namespaceC: { type: "string", description: "Namespace of the test pod outside the mesh (never injected)." },
+  monitoringNamespace: {
+    type: "string",
+    description: "Namespace of the Prometheus allowed to scrape pingpong through the NetworkPolicies.",
+  },
+  replicas: { type: "integer", description: "Replicas per instance when autoscaling is off." },
+  autoscaling: { type: "boolean", description: "Run a HorizontalPodAutoscaler per instance." },
+  hpaMinReplicas: { type: "integer", description: "Autoscaler minimum replicas." },
+  hpaMaxReplicas: { type: "integer", description: "Autoscaler maximum replicas." },
+  hpaCpuUtilization: {
+    type: "integer",
+    description: "Autoscaler target average CPU utilisation, percent of the request.",
+  },
+  pdbMinAvailable: {
+    type: "integer",
+    description: "PodDisruptionBudget minAvailable; must stay below the minimum replica count. 0: no budget.",
+  },
+  cpuRequest: {
+    type: "string",
+    description: "CPU request of the app container (Kubernetes quantity, e.g. 100m).",
+  },
+  cpuLimit: { type: "string", description: "CPU limit of the app container." },
+  memoryRequest: { type: "string", description: "Memory request of the app container (e.g. 64Mi)." },
+  memoryLimit: { type: "string", description: "Memory limit of the app container." },
+  tickMs: { type: "integer", description: "Interval between two pings, in milliseconds." },
+  pingTimeoutMs: { type: "integer", description: "Timeout of one ping, in milliseconds." },
+  shutdownTimeoutSeconds: {
+    type: "integer",
+    description: "App shutdown deadline after SIGTERM; the pod's grace period is derived from it.",
+  },
+  drainDelaySeconds: {
+    type: "integer",
+    description: "Seconds the app keeps serving, unready, after SIGTERM so endpoints are withdrawn first.",
+  },
+  logLevel: { type: "string", description: "App log level: fatal, error, warn, info, debug or trace." },
+  networkPolicy: { type: "boolean", description: "Restrict pod traffic with NetworkPolicies." },
+  spreadPolicy: {
+    type: "string",
+    description: "Spreading of replicas over nodes: ScheduleAnyway (best effort) or DoNotSchedule (strict).",
+  },
+  operatorGroup: {
+    type: "string",
+    description:
+      "Group (as the cluster's authenticator names it) granted read-only access to the pingpong namespaces.",
+  },
+} as const satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof SCHEMA;

@@ -1,0 +1,311 @@
+import { DEFAULTS, ENVIRONMENTS, type Defaults, type Environment } from "./defaults";
+import { CONFIG_NAMESPACE, SCHEMA, type ConfigKey } from "./schema";
+
+export type { Environment };
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+export const SPREAD_POLICIES = ["ScheduleAnyway", "DoNotSchedule"] as const;
+
+export interface Resources {
+  cpuRequest: string;
+  cpuLimit: string;
+  memoryRequest: string;
+  memoryLimit: string;
+}
+
+/** Everything the program needs, typed and validated. Components receive parts of it as args. */
+export interface Settings {
+  environment: Environment;
+  stack: string;
+  cluster: { kubeconfig?: string; context?: string };
+  image: {
+    registry: string;
+    repository: string;
+    platform?: string;
+    /** Present only when the registry needs credentials; the password stays a secret. */
+    credentials?: { username: string; password: string };
+  };
+  /** a and b run pingpong in the mesh, c is outside it, monitoring is where Prometheus runs. */
+  namespaces: { a: string; b: string; c: string; monitoring: string };
+  workload: {
+    replicas: number;
+    autoscaling?: { minReplicas: number; maxReplicas: number; cpuUtilization: number };
+    /** Absent: no PodDisruptionBudget (a single replica cannot be protected without blocking evictions). */
+    pdbMinAvailable?: number;
+    resources: Resources;
+    tickMs: number;
+    pingTimeoutMs: number;
+    shutdownTimeoutSeconds: number;
+    drainDelaySeconds: number;
+    logLevel: (typeof LOG_LEVELS)[number];
+    spreadPolicy: (typeof SPREAD_POLICIES)[number];
+  };
+  networkPolicy: boolean;
+  rbac: { operatorGroup: string };
+}
+
+/** One problem with one key: names the key, the value it had and what is expected. */
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "SettingsError";
+  }
+}
+
+type Value = string | number | boolean;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function show(value: unknown): string {
+  return value === undefined ? "<unset>" : JSON.stringify(value);
+}
+
+/** Kubernetes CPU quantity in millicores, or undefined when it is not one. */
+export function parseCpu(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(q);
+  if (!m) return undefined;
+  return m[2] === "m" ? Number(m[1]) : Number(m[1]) * 1000;
+}
+
+const MEMORY_UNITS: Record<string, number> = {
+  "": 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  Pi: 1024 ** 5,
+  Ei: 1024 ** 6,
+};
+
+/** Kubernetes memory quantity in bytes, or undefined when it is not one. */
+export function parseMemory(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
+  if (!m) return undefined;
+  return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
+}
+
+/**
+ * Parses raw Pulumi config (keys `pingpong:<key>`, values as the engine passes them: strings) into
+ * validated settings. Reports every problem at once; throws before anything is created.
+ */
+export function parseSettings(raw: Record<string, string>, stack: string): Settings {
+  const problems: string[] = [];
+  const given: Partial<Record<ConfigKey, Value>> = {};
+  const k = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
+
+  for (const [fullKey, rawValue] of Object.entries(raw)) {
+    const [ns, key] = fullKey.split(":", 2);
+    if (ns !== CONFIG_NAMESPACE) continue;
+    if (!(key in SCHEMA)) {
+      // The value is not shown: a misspelt secret key would otherwise print the secret.
+      problems.push(`${fullKey}: unknown key; expected one of ${Object.keys(SCHEMA).join(", ")}`);
+      continue;
+    }
+    const spec = SCHEMA[key as ConfigKey];
+    if (spec.type === "integer") {
+      if (!/^-?\d+$/.test(rawValue.trim()))
+        problems.push(`${fullKey}=${show(rawValue)}: expected an integer`);
+      else given[key as ConfigKey] = Number(rawValue);
+    } else if (spec.type === "boolean") {
+      if (rawValue !== "true" && rawValue !== "false")
+        problems.push(`${fullKey}=${show(rawValue)}: expected true or false`);
+      else given[key as ConfigKey] = rawValue === "true";
+    } else {
+      given[key as ConfigKey] = rawValue;
+    }
+  }
+
+  const envValue = (given.environment as string | undefined) ?? stack;
+  if (!(ENVIRONMENTS as readonly string[]).includes(envValue)) {
+    const key =
+      given.environment === undefined ? `${k("environment")} (from the stack name)` : k("environment");
+    problems.push(`${key}=${show(envValue)}: expected one of ${ENVIRONMENTS.join(", ")}`);
+    throw new SettingsError(problems);
+  }
+  const environment = envValue as Environment;
+  const values: Defaults = { ...DEFAULTS[environment], ...given };
+
+  const str = (key: ConfigKey): string | undefined => values[key] as string | undefined;
+  const num = (key: ConfigKey): number => values[key] as number;
+  const bool = (key: ConfigKey): boolean => values[key] as boolean;
+  const requireStr = (key: ConfigKey, expected: string, valid: (v: string) => boolean): string => {
+    const v = str(key);
+    if (v === undefined || !valid(v)) problems.push(`${k(key)}=${show(v)}: expected ${expected}`);
+    return v ?? "";
+  };
+  const intIn = (key: ConfigKey, min: number, max: number, what: string): number => {
+    const v = num(key);
+    if (v === undefined || v < min || v > max)
+      problems.push(`${k(key)}=${show(v)}: expected ${what} from ${min} to ${max}`);
+    return v;
+  };
+  const oneOf = <T extends string>(key: ConfigKey, allowed: readonly T[]): T => {
+    const v = str(key);
+    if (!allowed.includes(v as T))
+      problems.push(`${k(key)}=${show(v)}: expected one of ${allowed.join(", ")}`);
+    return v as T;
+  };
+
+  const context = str("kubeContext");
+  if (environment !== "dev" && context === undefined) {
+    // Outside dev, never fall back to whatever context happens to be current on the deploying machine.
+    problems.push(
+      `${k("kubeContext")}=<unset>: expected the kubeconfig context of the ${environment} cluster`,
+    );
+  }
+  const registry = requireStr(
+    "registry",
+    "a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme",
+    (v) => /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/.test(v),
+  );
+  const repository = requireStr("imageRepository", "a lowercase repository name", (v) =>
+    /^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(v),
+  );
+  const platform = str("imagePlatform");
+  if (platform !== undefined && !/^linux\/(amd64|arm64|arm\/v7|ppc64le|s390x)$/.test(platform)) {
+    problems.push(
+      `${k("imagePlatform")}=${show(platform)}: expected linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le or linux/s390x`,
+    );
+  }
+  const username = str("registryUsername");
+  const password = str("registryPassword");
+  if ((username === undefined) !== (password === undefined)) {
+    const missing = username === undefined ? "registryUsername" : "registryPassword";
+    problems.push(
+      `${k(missing)}=<unset>: expected a value, because ${missing === "registryUsername" ? "registryPassword" : "registryUsername"} is set`,
+    );
+  }
+
+  const namespaces = {
+    a: requireStr("namespaceA", "a DNS label", (v) => DNS_LABEL.test(v)),
+    b: requireStr("namespaceB", "a DNS label", (v) => DNS_LABEL.test(v)),
+    c: requireStr("namespaceC", "a DNS label", (v) => DNS_LABEL.test(v)),
+    monitoring: requireStr("monitoringNamespace", "a DNS label", (v) => DNS_LABEL.test(v)),
+  };
+  const nsKeys = { a: "namespaceA", b: "namespaceB", c: "namespaceC" } as const;
+  for (const [x, y] of [
+    ["a", "b"],
+    ["a", "c"],
+    ["b", "c"],
+  ] as const) {
+    if (namespaces[x] !== "" && namespaces[x] === namespaces[y]) {
+      problems.push(
+        `${k(nsKeys[y])}=${show(namespaces[y])}: expected a namespace different from ${k(nsKeys[x])}`,
+      );
+    }
+  }
+  const reserved = ["default", "kube-system", "kube-public", "kube-node-lease", "istio-system"];
+  for (const key of Object.values(nsKeys)) {
+    const v = str(key);
+    if (v !== undefined && reserved.includes(v))
+      problems.push(`${k(key)}=${show(v)}: expected a namespace of its own, not ${v}`);
+  }
+
+  const replicas = intIn("replicas", 1, 100, "a replica count");
+  const autoscalingOn = bool("autoscaling");
+  let autoscaling: Settings["workload"]["autoscaling"];
+  if (autoscalingOn) {
+    const minReplicas = intIn("hpaMinReplicas", 1, 100, "a replica count");
+    const maxReplicas = intIn("hpaMaxReplicas", 1, 1000, "a replica count");
+    const cpuUtilization = intIn("hpaCpuUtilization", 1, 100, "a percentage");
+    if (minReplicas > maxReplicas) {
+      problems.push(
+        `${k("hpaMinReplicas")}=${minReplicas}: expected at most ${k("hpaMaxReplicas")} (${maxReplicas})`,
+      );
+    }
+    autoscaling = { minReplicas, maxReplicas, cpuUtilization };
+  }
+  const minimum = autoscaling ? autoscaling.minReplicas : replicas;
+  const pdb = num("pdbMinAvailable");
+  if (pdb < 0) {
+    problems.push(`${k("pdbMinAvailable")}=${pdb}: expected 0 (no budget) or a positive count`);
+  } else if (pdb > 0 && pdb >= minimum) {
+    const source = autoscaling ? `${k("hpaMinReplicas")} (${minimum})` : `${k("replicas")} (${minimum})`;
+    problems.push(
+      `${k("pdbMinAvailable")}=${pdb}: expected 0 (no budget) or less than ${source}; a budget of ${pdb} would block every voluntary eviction`,
+    );
+  }
+
+  const resources: Resources = {
+    cpuRequest: requireStr(
+      "cpuRequest",
+      "a CPU quantity such as 100m or 1",
+      (v) => parseCpu(v) !== undefined,
+    ),
+    cpuLimit: requireStr("cpuLimit", "a CPU quantity such as 500m or 1", (v) => parseCpu(v) !== undefined),
+    memoryRequest: requireStr(
+      "memoryRequest",
+      "a memory quantity such as 64Mi",
+      (v) => parseMemory(v) !== undefined,
+    ),
+    memoryLimit: requireStr(
+      "memoryLimit",
+      "a memory quantity such as 128Mi",
+      (v) => parseMemory(v) !== undefined,
+    ),
+  };
+  const cpu = [parseCpu(resources.cpuRequest), parseCpu(resources.cpuLimit)];
+  if (cpu[0] !== undefined && cpu[1] !== undefined && cpu[0] > cpu[1]) {
+    problems.push(
+      `${k("cpuRequest")}=${show(resources.cpuRequest)}: expected at most ${k("cpuLimit")} (${resources.cpuLimit})`,
+    );
+  }
+  const mem = [parseMemory(resources.memoryRequest), parseMemory(resources.memoryLimit)];
+  if (mem[0] !== undefined && mem[1] !== undefined && mem[0] > mem[1]) {
+    problems.push(
+      `${k("memoryRequest")}=${show(resources.memoryRequest)}: expected at most ${k("memoryLimit")} (${resources.memoryLimit})`,
+    );
+  }
+
+  const tickMs = intIn("tickMs", 100, 3_600_000, "milliseconds");
+  const pingTimeoutMs = intIn("pingTimeoutMs", 100, 600_000, "milliseconds");
+  const shutdownTimeoutSeconds = intIn("shutdownTimeoutSeconds", 1, 600, "seconds");
+  const drainDelaySeconds = intIn("drainDelaySeconds", 0, 600, "seconds");
+  if (drainDelaySeconds >= shutdownTimeoutSeconds) {
+    problems.push(
+      `${k("drainDelaySeconds")}=${drainDelaySeconds}: expected less than ${k("shutdownTimeoutSeconds")} (${shutdownTimeoutSeconds})`,
+    );
+  }
+  const logLevel = oneOf("logLevel", LOG_LEVELS);
+  const spreadPolicy = oneOf("spreadPolicy", SPREAD_POLICIES);
+  const operatorGroup = requireStr(
+    "operatorGroup",
+    "a group of your own (not empty, not a built-in system: group)",
+    (v) => v.trim().length > 0 && !v.startsWith("system:"),
+  );
+
+  if (problems.length > 0) throw new SettingsError(problems);
+
+  return {
+    environment,
+    stack,
+    cluster: { kubeconfig: str("kubeconfig"), context },
+    image: {
+      registry,
+      repository,
+      platform,
+      credentials: username !== undefined && password !== undefined ? { username, password } : undefined,
+    },
+    namespaces,
+    workload: {
+      replicas,
+      autoscaling,
+      pdbMinAvailable: pdb > 0 ? pdb : undefined,
+      resources,
+      tickMs,
+      pingTimeoutMs,
+      shutdownTimeoutSeconds,
+      drainDelaySeconds,
+      logLevel,
+      spreadPolicy,
+    },
+    networkPolicy: bool("networkPolicy"),
+    rbac: { operatorGroup },
+  };
+}

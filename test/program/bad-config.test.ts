@@ -1,0 +1,54 @@
+import { runProgram, type Recorded } from "../support/program";
+import { stackConfig } from "../support/stack-files";
+
+/** Long enough for any registration started before the program threw to reach the mocks. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+const cases: Array<[string, string, () => Record<string, string>, string]> = [
+  [
+    "replicas=0",
+    "dev",
+    () => ({ ...stackConfig("dev"), "pingpong:replicas": "0" }),
+    "pingpong:replicas=0: expected a replica count from 1 to 100",
+  ],
+  [
+    "an unknown key",
+    "dev",
+    () => ({ ...stackConfig("dev"), "pingpong:replica": "2" }),
+    "pingpong:replica: unknown key; expected one of ",
+  ],
+  [
+    "hpaMinReplicas above hpaMaxReplicas",
+    "prod",
+    () => ({ ...stackConfig("prod"), "pingpong:hpaMinReplicas": "5", "pingpong:hpaMaxReplicas": "4" }),
+    "pingpong:hpaMinReplicas=5: expected at most pingpong:hpaMaxReplicas (4)",
+  ],
+  [
+    "a stack that names no environment",
+    "feature-x",
+    () => ({}),
+    'pingpong:environment (from the stack name)="feature-x": expected one of dev, staging, prod',
+  ],
+];
+
+describe("a bad configuration stops the program before anything is registered", () => {
+  test.each(cases)("%s", async (_what, stack, config, problem) => {
+    const recorded: Recorded[] = [];
+    await expect(runProgram(stack, config(), recorded)).rejects.toMatchObject({
+      name: "SettingsError",
+      message: expect.stringContaining(`\n  - ${problem}`) as unknown,
+    });
+    await settle();
+    expect(recorded.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+
+  test("the same capture sees every registration of a good configuration", async () => {
+    const recorded: Recorded[] = [];
+    const run = await runProgram("dev", stackConfig("dev"), recorded);
+    expect(run.resources).toBe(recorded);
+    expect(recorded.length).toBeGreaterThan(10);
+    expect(recorded.map((r) => r.type)).toEqual(
+      expect.arrayContaining(["pulumi:providers:kubernetes", "kubernetes:apps/v1:Deployment"]),
+    );
+  });
+});

@@ -1,0 +1,141 @@
+import { createHash } from "node:crypto";
+import type * as PulumiNs from "@pulumi/pulumi";
+
+type PulumiModule = typeof PulumiNs;
+
+/** One resource the program registered, with the inputs the engine received. */
+export interface Recorded {
+  type: string;
+  name: string;
+  id: string;
+  // Inputs are arbitrary JSON from the program; tests narrow them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inputs: any;
+  parent?: string;
+  provider?: string;
+  /** Dotted paths of inputs the program marked secret (their values are unwrapped in `inputs`). */
+  secretPaths: string[];
+}
+
+export interface ProgramRun {
+  resources: Recorded[];
+  outputs: Record<string, unknown>;
+}
+
+/** The engine's marker of a secret value in resource inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces secret markers by their values and records where they were. */
+function unwrapSecrets(value: unknown, path: string, secrets: string[]): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secrets));
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === SECRET_VALUE) {
+      secrets.push(path);
+      return unwrapSecrets(obj.value, path, secrets);
+    }
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secrets)]),
+    );
+  }
+  return value;
+}
+
+const fakeDigest = (seed: string) => `sha256:${createHash("sha256").update(seed).digest("hex")}`;
+
+/** The input fields the mocks and helpers read. */
+interface KnownInputs {
+  imageName?: unknown;
+  registry?: { server?: unknown };
+  metadata?: { name?: unknown; namespace?: unknown; [field: string]: unknown };
+}
+
+/** What the providers would compute, for the fields the program reads back. */
+function computedState(type: string, name: string, inputs: KnownInputs): Record<string, unknown> {
+  if (type === "docker:index/image:Image") {
+    const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
+    return { repoDigest: `${repo}@${fakeDigest(name)}`, registryServer: inputs.registry?.server ?? "" };
+  }
+  if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
+    // Pulumi auto-names objects without metadata.name: logical name plus a random suffix.
+    return { metadata: { ...inputs.metadata, name: `${name}-${fakeDigest(name).slice(7, 15)}` } };
+  }
+  return {};
+}
+
+/**
+ * Runs index.ts under Pulumi's mocks with the given stack and config (keys without the `pingpong:`
+ * prefix are prefixed) and returns every registered resource and the resolved stack outputs.
+ * A fresh module registry per run, so the Pulumi runtime state of one run never leaks into another.
+ * Registrations are appended to `resources` as they happen, so a caller that passes its own array
+ * can still see what was registered when the program throws.
+ */
+export async function runProgram(
+  stack: string,
+  config: Record<string, string | number | boolean> = {},
+  resources: Recorded[] = [],
+): Promise<ProgramRun> {
+  jest.resetModules();
+  const pulumi = await import("@pulumi/pulumi");
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = `${args.name}-id`;
+        const secretPaths: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+        const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
+        resources.push({
+          type: args.type,
+          name: args.name,
+          id,
+          inputs,
+          provider: args.provider,
+          secretPaths,
+        });
+        return { id, state };
+      },
+      call(args) {
+        throw new Error(`unexpected provider call ${args.token}`);
+      },
+    },
+    "pingpong",
+    stack,
+    false,
+  );
+  const prefixed: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) prefixed[k.includes(":") ? k : `pingpong:${k}`] = String(v);
+  pulumi.runtime.setAllConfig(prefixed);
+
+  const program = (await import("../../index")) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(pulumi, value);
+  // Let registrations still in flight reach the mocks before the caller inspects them.
+  await new Promise((r) => setTimeout(r, 50));
+  return { resources, outputs };
+}
+
+async function resolve(pulumi: PulumiModule, value: unknown): Promise<unknown> {
+  const out = pulumi.output(value as PulumiNs.Input<object>);
+  return new Promise((res) => out.apply((v: unknown) => res(v)));
+}
+
+/** Resources of one type token, e.g. `kubernetes:apps/v1:Deployment`. */
+export function ofType(run: ProgramRun, type: string): Recorded[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+/** The single resource of `type` in `namespace`; fails when there is not exactly one. */
+export function oneIn(run: ProgramRun, type: string, namespace: string): Recorded {
+  const found = ofType(run, type).filter((r) => (r.inputs as KnownInputs).metadata?.namespace === namespace);
+  if (found.length !== 1) throw new Error(`expected one ${type} in ${namespace}, found ${found.length}`);
+  return found[0];
+}
+
+/** `apiVersion` and `kind` of a Kubernetes type token. */
+export function kubernetesKind(type: string): { apiVersion: string; kind: string } | undefined {
+  const m = /^kubernetes:([a-z0-9.]+)\/([a-z0-9]+):([A-Za-z]+)$/.exec(type);
+  if (!m) return undefined;
+  const [, group, version, kind] = m;
+  return { apiVersion: group === "core" ? version : `${group}/${version}`, kind };
+}
