@@ -45,7 +45,8 @@ export class Namespaces<K extends string> extends pulumi.ComponentResource {
       namespaces[key] = new k8s.core.v1.Namespace(
         `${name}-${key}`,
         { metadata: { name: spec.name, labels: namespaceLabels(spec) } },
-        { parent: this },
+        // Dependencies of the component hold for each namespace, hence for everything created in it.
+        { parent: this, dependsOn: opts?.dependsOn },
       );
       names[key] = namespaces[key].metadata.name;
     }

@@ -13,6 +13,8 @@ import {
   serviceSelector,
   servicePorts,
   type AllowedPeer,
+  type AppTls,
+  type Scheme,
   type WorkloadSettings,
 } from "./workload";
 import { standardLabels } from "./labels";
@@ -34,6 +36,10 @@ export interface PingpongServiceArgs {
   version: string;
   /** Credentials to pull the image with, for private registries; nodes' own credentials when omitted. */
   pullCredentials?: PullCredentials;
+  /** A second version beside `version` (the mesh splits traffic between them); none when absent. */
+  canary?: { version: string; image: pulumi.Input<string>; replicas: number };
+  /** The app terminates TLS itself with this certificate Secret (tls.crt, tls.key, ca.crt). */
+  tls?: AppTls;
   /** URL pinged every tick (the peer's Service); no pinging when omitted. */
   target?: pulumi.Input<string>;
   /** Replicas when `autoscaling` is absent. */
@@ -65,13 +71,13 @@ export class PingpongService extends pulumi.ComponentResource {
   public readonly deploymentName: pulumi.Output<string>;
 
   /** The URL a peer pings, from the namespace alone (the Service name is fixed). */
-  static urlIn(namespace: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(namespace).apply((ns) => pingUrl(ns));
+  static urlIn(namespace: pulumi.Input<string>, scheme: Scheme = "http"): pulumi.Output<string> {
+    return pulumi.output(namespace).apply((ns) => pingUrl(ns, undefined, scheme));
   }
 
   constructor(name: string, args: PingpongServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:workload:PingpongService", name, {}, opts);
-    const labels = podLabels(name, args.version);
+    const scheme: Scheme = args.tls ? "https" : "http";
     const commonLabels = standardLabels(APP_NAME, "server", name);
 
     const registrySecret = args.pullCredentials
@@ -88,43 +94,69 @@ export class PingpongService extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const deployment = new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
-      {
-        metadata: { name: `${APP_NAME}-${args.version}`, namespace: args.namespace, labels },
-        spec: {
-          // With an autoscaler the replica count is its business; declaring it here would reset it on every update.
-          replicas: args.autoscaling ? undefined : args.replicas,
-          selector: { matchLabels: selectorLabels(args.version) },
-          // Surge one pod and never drop below the desired count during a rollout.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          minReadySeconds: 5,
-          revisionHistoryLimit: 5,
-          progressDeadlineSeconds: 300,
-          template: {
-            metadata: { labels, annotations: podAnnotations() },
-            spec: podSpec({
-              serviceAccountName: account.metadata.name,
-              version: args.version,
-              workload: args.workload,
-              container: container({
-                image: args.image,
-                version: args.version,
-                target: args.target,
+    const deploymentFor = (
+      resourceName: string,
+      version: string,
+      image: pulumi.Input<string>,
+      replicas?: number,
+    ) =>
+      new k8s.apps.v1.Deployment(
+        resourceName,
+        {
+          metadata: {
+            name: `${APP_NAME}-${version}`,
+            namespace: args.namespace,
+            labels: podLabels(name, version),
+          },
+          spec: {
+            replicas,
+            selector: { matchLabels: selectorLabels(version) },
+            // Surge one pod and never drop below the desired count during a rollout.
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            minReadySeconds: 5,
+            revisionHistoryLimit: 5,
+            progressDeadlineSeconds: 300,
+            template: {
+              metadata: { labels: podLabels(name, version), annotations: podAnnotations() },
+              spec: podSpec({
+                serviceAccountName: account.metadata.name,
+                version,
                 workload: args.workload,
+                tls: args.tls,
+                container: container({
+                  image,
+                  version,
+                  target: args.target,
+                  workload: args.workload,
+                  tls: args.tls,
+                }),
               }),
-            }),
+            },
           },
         },
-      },
-      { parent: this },
+        { parent: this },
+      );
+    // With an autoscaler the replica count is its business; declaring it here would reset it on every update.
+    const deployment = deploymentFor(
+      `${name}-deployment`,
+      args.version,
+      args.image,
+      args.autoscaling ? undefined : args.replicas,
     );
+    if (args.canary) {
+      deploymentFor(
+        `${name}-${args.canary.version}-deployment`,
+        args.canary.version,
+        args.canary.image,
+        args.canary.replicas,
+      );
+    }
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
         metadata: { name: APP_NAME, namespace: args.namespace, labels: commonLabels },
-        spec: { type: "ClusterIP", selector: serviceSelector(), ports: servicePorts() },
+        spec: { type: "ClusterIP", selector: serviceSelector(), ports: servicePorts(scheme) },
       },
       { parent: this },
     );
@@ -191,7 +223,7 @@ export class PingpongService extends pulumi.ComponentResource {
     this.serviceName = service.metadata.name;
     const nameAndNamespace = pulumi.all([service.metadata.name, service.metadata.namespace]);
     this.host = nameAndNamespace.apply(([svc, ns]) => serviceHost(ns, svc));
-    this.url = nameAndNamespace.apply(([svc, ns]) => pingUrl(ns, svc));
+    this.url = nameAndNamespace.apply(([svc, ns]) => pingUrl(ns, svc, scheme));
     this.serviceAccountName = account.metadata.name;
     this.deploymentName = deployment.metadata.name;
     this.registerOutputs({

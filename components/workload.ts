@@ -59,9 +59,24 @@ export function serviceHost(namespace: string, serviceName = APP_NAME): string {
   return `${serviceName}.${namespace}.svc.cluster.local`;
 }
 
+export type Scheme = "http" | "https";
+
+/** The main port's name: Istio selects the protocol from it (TLS-terminating apps are opaque TLS). */
+export function mainPortName(scheme: Scheme): string {
+  return scheme === "https" ? "https" : PORTS.http.name;
+}
+
 /** The in-cluster URL of the app's /ping behind the Service `serviceName` in `namespace`. */
-export function pingUrl(namespace: string, serviceName = APP_NAME): string {
-  return `http://${serviceHost(namespace, serviceName)}:${PORTS.http.port}${PATHS.ping}`;
+export function pingUrl(namespace: string, serviceName = APP_NAME, scheme: Scheme = "http"): string {
+  return `${scheme}://${serviceHost(namespace, serviceName)}:${PORTS.http.port}${PATHS.ping}`;
+}
+
+/** Where the app's certificate Secret is mounted when the app terminates TLS itself. */
+export const TLS_MOUNT = { volume: "tls", path: "/etc/pingpong/tls" } as const;
+
+/** Application-level TLS: a kubernetes.io/tls Secret holding tls.crt, tls.key and ca.crt. */
+export interface AppTls {
+  secretName: Input<string>;
 }
 
 export function terminationGracePeriodSeconds(w: WorkloadSettings): number {
@@ -73,8 +88,10 @@ export function container(args: {
   version: string;
   target?: Input<string>;
   workload: WorkloadSettings;
+  tls?: AppTls;
 }): Container {
   const w = args.workload;
+  const scheme: Scheme = args.tls ? "https" : "http";
   const env: k8s.types.input.core.v1.EnvVar[] = [
     { name: ENV.port, value: String(PORTS.http.port) },
     { name: ENV.metricsPort, value: String(PORTS.metrics.port) },
@@ -89,16 +106,30 @@ export function container(args: {
     { name: ENV.namespace, valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
   ];
   if (args.target !== undefined) env.push({ name: ENV.target, value: args.target });
-  const probe = (path: string) => ({ httpGet: { path, port: PORTS.http.name, scheme: "HTTP" } });
+  if (args.tls) {
+    const file = (name: string) => `${TLS_MOUNT.path}/${name}`;
+    env.push(
+      { name: ENV.tlsCertFile, value: file("tls.crt") },
+      { name: ENV.tlsKeyFile, value: file("tls.key") },
+      // The peer's certificate is signed by the same stack CA.
+      { name: ENV.targetCaFile, value: file("ca.crt") },
+    );
+  }
+  const probe = (path: string) => ({
+    httpGet: { path, port: mainPortName(scheme), scheme: scheme === "https" ? "HTTPS" : "HTTP" },
+  });
   return {
     name: CONTAINER_NAME,
     image: args.image,
     imagePullPolicy: "IfNotPresent",
     ports: [
-      { name: PORTS.http.name, containerPort: PORTS.http.port, protocol: "TCP" },
+      { name: mainPortName(scheme), containerPort: PORTS.http.port, protocol: "TCP" },
       { name: PORTS.metrics.name, containerPort: PORTS.metrics.port, protocol: "TCP" },
     ],
     env,
+    volumeMounts: args.tls
+      ? [{ name: TLS_MOUNT.volume, mountPath: TLS_MOUNT.path, readOnly: true }]
+      : undefined,
     resources: {
       requests: { cpu: w.resources.cpuRequest, memory: w.resources.memoryRequest },
       limits: { cpu: w.resources.cpuLimit, memory: w.resources.memoryLimit },
@@ -125,6 +156,7 @@ export function podSpec(args: {
   version: string;
   workload: WorkloadSettings;
   container: Container;
+  tls?: AppTls;
 }): PodSpec {
   const spread = (topologyKey: string, whenUnsatisfiable: string) => ({
     maxSkew: 1,
@@ -150,6 +182,9 @@ export function podSpec(args: {
       spread("topology.kubernetes.io/zone", "ScheduleAnyway"),
     ],
     containers: [args.container],
+    volumes: args.tls
+      ? [{ name: TLS_MOUNT.volume, secret: { secretName: args.tls.secretName, defaultMode: 0o440 } }]
+      : undefined,
   };
 }
 
@@ -165,14 +200,14 @@ export function podAnnotations(): Record<string, string> {
   };
 }
 
-export function servicePorts(): k8s.types.input.core.v1.ServicePort[] {
+export function servicePorts(scheme: Scheme = "http"): k8s.types.input.core.v1.ServicePort[] {
   return [
     {
-      name: PORTS.http.name,
+      name: mainPortName(scheme),
       port: PORTS.http.port,
-      targetPort: PORTS.http.name,
+      targetPort: mainPortName(scheme),
       protocol: "TCP",
-      appProtocol: "http",
+      appProtocol: scheme,
     },
     {
       name: PORTS.metrics.name,

@@ -95,6 +95,76 @@ export const SCHEMA = {
     description:
       "Group (as the cluster's authenticator names it) granted read-only access to the pingpong namespaces.",
   },
+  istioVersion: {
+    type: "string",
+    description: "Version of Istio's Helm charts (base, istiod, cni, gateway), e.g. 1.31.1.",
+  },
+  trustDomain: {
+    type: "string",
+    description: "Istio trust domain: the first part of every SPIFFE ID and principal.",
+  },
+  istiodReplicas: { type: "integer", description: "istiod replicas (and autoscaler minimum)." },
+  pluginCa: {
+    type: "boolean",
+    description:
+      "Give istiod an intermediate CA signed by the stack's root (cacerts), so workload certificates chain to it.",
+  },
+  meshWideMtls: {
+    type: "boolean",
+    description: "Also enforce STRICT mTLS mesh-wide (PeerAuthentication in istio-system).",
+  },
+  accessLogs: { type: "boolean", description: "Envoy access logs (JSON on stdout) for every proxy." },
+  gatewayNamespace: {
+    type: "string",
+    description: "Namespace of the Istio ingress gateway (and of its TLS Secret).",
+  },
+  gatewayServiceType: {
+    type: "string",
+    description: "Service type of the ingress gateway: LoadBalancer, NodePort or ClusterIP.",
+  },
+  gatewayMinReplicas: { type: "integer", description: "Ingress gateway replicas (autoscaler minimum)." },
+  gatewayMaxReplicas: { type: "integer", description: "Ingress gateway autoscaler maximum." },
+  tlsTermination: {
+    type: "string",
+    description:
+      "Where HTTPS from outside ends: istio (ingress gateway), ingress (an Ingress controller) or app (the pods).",
+  },
+  ingressHosts: {
+    type: "string",
+    description: "Comma-separated host names served over HTTPS (no wildcards); the certificate covers them.",
+  },
+  ingressClassName: {
+    type: "string",
+    description: "IngressClass of the Ingress when tlsTermination is ingress.",
+  },
+  ingressControllerNamespace: {
+    type: "string",
+    description:
+      "Namespace of the (sidecar-injected) Ingress controller allowed to call pingpong when tlsTermination is ingress.",
+  },
+  ingressControllerServiceAccount: {
+    type: "string",
+    description: "ServiceAccount of that Ingress controller.",
+  },
+  certKeyAlgorithm: {
+    type: "string",
+    description: "Key algorithm of the CA and certificates: ECDSA-P256, ECDSA-P384, RSA-2048 or RSA-3072.",
+  },
+  certValidityHours: { type: "integer", description: "Lifetime of the server certificate, in hours." },
+  certEarlyRenewalHours: {
+    type: "integer",
+    description: "A `pulumi up` this many hours before a certificate expires replaces it.",
+  },
+  caValidityHours: { type: "integer", description: "Lifetime of the root and intermediate CAs, in hours." },
+  verification: {
+    type: "boolean",
+    description:
+      "Run the mTLS verification Jobs on every `pulumi up` that changes the mesh, the image or the certificates.",
+  },
+  toolboxImage: {
+    type: "string",
+    description: "Image of the long-running test pod in namespaceC (needs sleep and curl).",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

@@ -5,6 +5,9 @@ export type { Environment };
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export const SPREAD_POLICIES = ["ScheduleAnyway", "DoNotSchedule"] as const;
+export const TLS_TERMINATIONS = ["istio", "ingress", "app"] as const;
+export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+export const KEY_ALGORITHMS = ["ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072"] as const;
 
 export interface Resources {
   cpuRequest: string;
@@ -25,8 +28,8 @@ export interface Settings {
     /** Present only when the registry needs credentials; the password stays a secret. */
     credentials?: { username: string; password: string };
   };
-  /** a and b run pingpong in the mesh, c is outside it, monitoring is where Prometheus runs. */
-  namespaces: { a: string; b: string; c: string; monitoring: string };
+  /** a and b run pingpong in the mesh, c is outside it, monitoring is where Prometheus runs, gateway the ingress gateway. */
+  namespaces: { a: string; b: string; c: string; monitoring: string; gateway: string };
   workload: {
     replicas: number;
     autoscaling?: { minReplicas: number; maxReplicas: number; cpuUtilization: number };
@@ -42,6 +45,31 @@ export interface Settings {
   };
   networkPolicy: boolean;
   rbac: { operatorGroup: string };
+  mesh: {
+    istioVersion: string;
+    trustDomain: string;
+    istiodReplicas: number;
+    pluginCa: boolean;
+    meshWideMtls: boolean;
+    accessLogs: boolean;
+    gateway: {
+      serviceType: (typeof GATEWAY_SERVICE_TYPES)[number];
+      minReplicas: number;
+      maxReplicas: number;
+    };
+  };
+  tls: {
+    termination: (typeof TLS_TERMINATIONS)[number];
+    hosts: string[];
+    ingressClassName: string;
+    /** The Ingress controller's identity, when tlsTermination is ingress. */
+    ingressController: { namespace: string; serviceAccount: string };
+    keyAlgorithm: (typeof KEY_ALGORITHMS)[number];
+    validityHours: number;
+    earlyRenewalHours: number;
+    caValidityHours: number;
+  };
+  verification: { enabled: boolean; toolboxImage: string };
 }
 
 /** One problem with one key: names the key, the value it had and what is expected. */
@@ -187,6 +215,7 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
     b: requireStr("namespaceB", "a DNS label", (v) => DNS_LABEL.test(v)),
     c: requireStr("namespaceC", "a DNS label", (v) => DNS_LABEL.test(v)),
     monitoring: requireStr("monitoringNamespace", "a DNS label", (v) => DNS_LABEL.test(v)),
+    gateway: requireStr("gatewayNamespace", "a DNS label", (v) => DNS_LABEL.test(v)),
   };
   const nsKeys = { a: "namespaceA", b: "namespaceB", c: "namespaceC" } as const;
   for (const [x, y] of [
@@ -280,6 +309,65 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
     (v) => v.trim().length > 0 && !v.startsWith("system:"),
   );
 
+  const istioVersion = requireStr("istioVersion", "a chart version such as 1.31.1", (v) =>
+    /^1\.\d+\.\d+$/.test(v),
+  );
+  const trustDomain = requireStr("trustDomain", "a trust domain such as cluster.local", (v) =>
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v),
+  );
+  const istiodReplicas = intIn("istiodReplicas", 1, 10, "a replica count");
+  const gatewayMin = intIn("gatewayMinReplicas", 1, 50, "a replica count");
+  const gatewayMax = intIn("gatewayMaxReplicas", 1, 100, "a replica count");
+  if (gatewayMin > gatewayMax) {
+    problems.push(
+      `${k("gatewayMinReplicas")}=${gatewayMin}: expected at most ${k("gatewayMaxReplicas")} (${gatewayMax})`,
+    );
+  }
+  const gatewayServiceType = oneOf("gatewayServiceType", GATEWAY_SERVICE_TYPES);
+  const termination = oneOf("tlsTermination", TLS_TERMINATIONS);
+  const rawHosts = str("ingressHosts") ?? "";
+  const hosts = rawHosts
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const badHost = hosts.find(
+    (h) => !/^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(h),
+  );
+  if (hosts.length === 0 || badHost !== undefined) {
+    const why = badHost?.includes("*")
+      ? `; ${JSON.stringify(badHost)} is a wildcard`
+      : badHost
+        ? `; ${JSON.stringify(badHost)} is not one`
+        : "";
+    problems.push(
+      `${k("ingressHosts")}=${show(rawHosts)}: expected comma-separated fully qualified host names, no wildcards${why}`,
+    );
+  }
+  const ingressClassName = requireStr("ingressClassName", "an IngressClass name", (v) => DNS_LABEL.test(v));
+  const ingressController = {
+    namespace: requireStr("ingressControllerNamespace", "a DNS label", (v) => DNS_LABEL.test(v)),
+    serviceAccount: requireStr("ingressControllerServiceAccount", "a ServiceAccount name", (v) =>
+      DNS_LABEL.test(v),
+    ),
+  };
+  const keyAlgorithm = oneOf("certKeyAlgorithm", KEY_ALGORITHMS);
+  const validityHours = intIn("certValidityHours", 24, 24 * 398, "hours");
+  const earlyRenewalHours = intIn("certEarlyRenewalHours", 1, 24 * 365, "hours");
+  const caValidityHours = intIn("caValidityHours", 24, 24 * 365 * 20, "hours");
+  if (earlyRenewalHours >= validityHours) {
+    problems.push(
+      `${k("certEarlyRenewalHours")}=${earlyRenewalHours}: expected less than ${k("certValidityHours")} (${validityHours})`,
+    );
+  }
+  if (caValidityHours < validityHours) {
+    problems.push(
+      `${k("caValidityHours")}=${caValidityHours}: expected at least ${k("certValidityHours")} (${validityHours}); a CA must not expire before the certificates it signs`,
+    );
+  }
+  const toolboxImage = requireStr("toolboxImage", "an image reference with a tag or digest", (v) =>
+    /^[a-z0-9./_:-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(v),
+  );
+
   if (problems.length > 0) throw new SettingsError(problems);
 
   return {
@@ -307,5 +395,25 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
     },
     networkPolicy: bool("networkPolicy"),
     rbac: { operatorGroup },
+    mesh: {
+      istioVersion,
+      trustDomain,
+      istiodReplicas,
+      pluginCa: bool("pluginCa"),
+      meshWideMtls: bool("meshWideMtls"),
+      accessLogs: bool("accessLogs"),
+      gateway: { serviceType: gatewayServiceType, minReplicas: gatewayMin, maxReplicas: gatewayMax },
+    },
+    tls: {
+      termination,
+      hosts,
+      ingressClassName,
+      ingressController,
+      keyAlgorithm,
+      validityHours,
+      earlyRenewalHours,
+      caValidityHours,
+    },
+    verification: { enabled: bool("verification"), toolboxImage },
   };
 }

@@ -33,6 +33,7 @@ const T = {
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
   roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+  release: "kubernetes:helm.sh/v3:Release",
 } as const;
 
 const NS = { a: "pingpong-a", b: "pingpong-b", c: "pingpong-c" } as const;
@@ -164,17 +165,52 @@ const BASE_TYPES: Record<string, number> = {
   "pingpong:namespaces:Namespaces": 1,
   "pingpong:workload:PingpongService": 2,
   "pingpong:rbac:OperatorAccess": 1,
-  [T.namespace]: 3,
+  // pingpong-a, -b, -c, istio-system and the gateway namespace.
+  [T.namespace]: 5,
   [T.serviceAccount]: 2,
   [T.service]: 2,
-  [T.deployment]: 2,
+  // Both instances and the toolbox in pingpong-c.
+  [T.deployment]: 3,
   [T.networkPolicy]: 2,
   [T.role]: 3,
   [T.roleBinding]: 3,
+  // Istio: base, istiod, cni, gateway.
+  "pingpong:mesh:Istio": 1,
+  [T.release]: 4,
+  // STRICT mTLS and default-deny in pingpong-a and pingpong-b.
+  "pingpong:mesh:MeshSecurity": 1,
+  "kubernetes:security.istio.io/v1:PeerAuthentication": 2,
+  "kubernetes:security.istio.io/v1:AuthorizationPolicy": 6,
+  // HTTPS at the ingress gateway (tlsTermination istio): its TLS Secret, Gateway and VirtualService.
+  "pingpong:ingress:IstioIngress": 1,
+  "kubernetes:core/v1:Secret": 1,
+  "kubernetes:networking.istio.io/v1:Gateway": 1,
+  "kubernetes:networking.istio.io/v1:VirtualService": 1,
+  // Root CA and server certificate.
+  "pingpong:tls:Certificates": 1,
+  "tls:index/privateKey:PrivateKey": 2,
+  "tls:index/selfSignedCert:SelfSignedCert": 1,
+  "tls:index/certRequest:CertRequest": 1,
+  "tls:index/locallySignedCert:LocallySignedCert": 1,
+  // Verification Jobs a-to-b, c-to-a, c-to-b and the toolbox.
+  "pingpong:verification:Verification": 1,
+  "pingpong:verification:Toolbox": 1,
+  "kubernetes:batch/v1:Job": 3,
 };
 const EXPECTED_TYPES: Record<Env, Record<string, number>> = {
   dev: BASE_TYPES,
-  prod: { ...BASE_TYPES, [T.hpa]: 2, [T.pdb]: 2 },
+  prod: {
+    ...BASE_TYPES,
+    [T.hpa]: 2,
+    [T.pdb]: 2,
+    // meshWideMtls: a PeerAuthentication in istio-system too.
+    "kubernetes:security.istio.io/v1:PeerAuthentication": 3,
+    // pluginCa: the intermediate CA (key, CSR, certificate) and the cacerts Secret.
+    "tls:index/privateKey:PrivateKey": 3,
+    "tls:index/certRequest:CertRequest": 2,
+    "tls:index/locallySignedCert:LocallySignedCert": 2,
+    "kubernetes:core/v1:Secret": 2,
+  },
 };
 
 function typeCounts(run: ProgramRun): Record<string, number> {
@@ -237,8 +273,13 @@ describe.each(ENVS)("the %s graph", (env) => {
 
   test("namespaces: a and b injected, c never; restricted Pod Security; part of pingpong", () => {
     const injection: Record<string, string> = { [NS.a]: "enabled", [NS.b]: "enabled", [NS.c]: "disabled" };
-    const namespaces = ofType(run(), T.namespace).map((r) => as<INamespace>(r));
-    expect(namespaces.map((n) => n.metadata?.name).sort()).toEqual(Object.keys(injection).sort());
+    const all = ofType(run(), T.namespace).map((r) => as<INamespace>(r));
+    // Besides the pingpong namespaces, only Istio's: its control plane and the ingress gateway's.
+    expect(all.map((n) => n.metadata?.name).sort()).toEqual(
+      [...Object.keys(injection), "istio-system", settings[env].namespaces.gateway].sort(),
+    );
+    const namespaces = all.filter((n) => (n.metadata?.name ?? "") in injection);
+    expect(namespaces).toHaveLength(3);
     for (const n of namespaces) {
       const name = must(n.metadata?.name, "namespace name");
       expect({ name, labels: n.metadata?.labels }).toEqual({
@@ -253,7 +294,10 @@ describe.each(ENVS)("the %s graph", (env) => {
   });
 
   test("every Kubernetes object is labelled part of pingpong and managed by pulumi", () => {
-    for (const r of run().resources.filter((x) => x.type.startsWith("kubernetes:"))) {
+    // Helm releases are no API object of their own: they have no metadata to label.
+    const objects = run().resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== T.release);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const r of objects) {
       const labels = (r.inputs as { metadata?: { labels?: Labels } }).metadata?.labels ?? {};
       expect({
         resource: r.name,

@@ -26,9 +26,25 @@ function settingsError(values: Raw, stack: string): SettingsError {
 const problems = (values: Raw, stack: string): string[] => settingsError(values, stack).problems;
 
 const common = {
-  namespaces: { a: "pingpong-a", b: "pingpong-b", c: "pingpong-c", monitoring: "monitoring" },
+  namespaces: {
+    a: "pingpong-a",
+    b: "pingpong-b",
+    c: "pingpong-c",
+    monitoring: "monitoring",
+    gateway: "istio-ingress",
+  },
   networkPolicy: true,
   rbac: { operatorGroup: "pingpong-operators" },
+  verification: { enabled: true, toolboxImage: "curlimages/curl:8.11.1" },
+};
+/** Mesh settings every environment shares (stacks/defaults.ts `common`). */
+const meshCommon = { istioVersion: "1.31.1", trustDomain: "cluster.local", accessLogs: true };
+/** TLS settings every environment shares. */
+const tlsCommon = {
+  termination: "istio" as const,
+  ingressClassName: "nginx",
+  ingressController: { namespace: "ingress-nginx", serviceAccount: "ingress-nginx" },
+  keyAlgorithm: "ECDSA-P256" as const,
 };
 const timing = { tickMs: 1000, pingTimeoutMs: 2000, shutdownTimeoutSeconds: 20 };
 
@@ -54,6 +70,20 @@ describe("parseSettings: environment defaults", () => {
         drainDelaySeconds: 2,
         logLevel: "debug",
         spreadPolicy: "ScheduleAnyway",
+      },
+      mesh: {
+        ...meshCommon,
+        istiodReplicas: 1,
+        pluginCa: false,
+        meshWideMtls: false,
+        gateway: { serviceType: "ClusterIP", minReplicas: 1, maxReplicas: 1 },
+      },
+      tls: {
+        ...tlsCommon,
+        hosts: ["pingpong.localtest.me"],
+        validityHours: 720,
+        earlyRenewalHours: 168,
+        caValidityHours: 8760,
       },
     };
     expect(parseSettings({}, "dev")).toEqual(expected);
@@ -81,6 +111,20 @@ describe("parseSettings: environment defaults", () => {
         logLevel: "info",
         spreadPolicy: "ScheduleAnyway",
       },
+      mesh: {
+        ...meshCommon,
+        istiodReplicas: 2,
+        pluginCa: true,
+        meshWideMtls: false,
+        gateway: { serviceType: "LoadBalancer", minReplicas: 2, maxReplicas: 4 },
+      },
+      tls: {
+        ...tlsCommon,
+        hosts: ["pingpong.staging.example.com"],
+        validityHours: 2160,
+        earlyRenewalHours: 720,
+        caValidityHours: 43800,
+      },
     };
     expect(parseSettings(raw(CLUSTER), "staging")).toEqual(expected);
   });
@@ -106,6 +150,20 @@ describe("parseSettings: environment defaults", () => {
         drainDelaySeconds: 5,
         logLevel: "info",
         spreadPolicy: "DoNotSchedule",
+      },
+      mesh: {
+        ...meshCommon,
+        istiodReplicas: 2,
+        pluginCa: true,
+        meshWideMtls: true,
+        gateway: { serviceType: "LoadBalancer", minReplicas: 3, maxReplicas: 10 },
+      },
+      tls: {
+        ...tlsCommon,
+        hosts: ["pingpong.example.com"],
+        validityHours: 2160,
+        earlyRenewalHours: 720,
+        caValidityHours: 87600,
       },
     };
     expect(parseSettings(raw(CLUSTER), "prod")).toEqual(expected);

@@ -3,6 +3,11 @@ import type * as PulumiNs from "@pulumi/pulumi";
 
 type PulumiModule = typeof PulumiNs;
 
+interface RegisterRequest {
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
 /** One resource the program registered, with the inputs the engine received. */
 export interface Recorded {
   type: string;
@@ -15,6 +20,8 @@ export interface Recorded {
   provider?: string;
   /** Dotted paths of inputs the program marked secret (their values are unwrapped in `inputs`). */
   secretPaths: string[];
+  /** Logical names of every resource this one waits for (explicit `dependsOn` and through inputs). */
+  dependsOn?: string[];
 }
 
 export interface ProgramRun {
@@ -42,6 +49,9 @@ function unwrapSecrets(value: unknown, path: string, secrets: string[]): unknown
   return value;
 }
 
+/** When the mocked certificates start to be valid. */
+export const VALIDITY_START = Date.parse("2026-01-01T00:00:00Z");
+
 const fakeDigest = (seed: string) => `sha256:${createHash("sha256").update(seed).digest("hex")}`;
 
 /** The input fields the mocks and helpers read. */
@@ -57,6 +67,23 @@ function computedState(type: string, name: string, inputs: KnownInputs): Record<
     const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
     return { repoDigest: `${repo}@${fakeDigest(name)}`, registryServer: inputs.registry?.server ?? "" };
   }
+  const pem = (label: string) =>
+    `-----BEGIN ${label}-----\n${fakeDigest(name).slice(7)}\n-----END ${label}-----\n`;
+  if (type === "tls:index/privateKey:PrivateKey") {
+    return { privateKeyPem: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
+  }
+  if (type === "tls:index/certRequest:CertRequest") return { certRequestPem: pem("CERTIFICATE REQUEST") };
+  if (
+    type === "tls:index/selfSignedCert:SelfSignedCert" ||
+    type === "tls:index/locallySignedCert:LocallySignedCert"
+  ) {
+    const hours = Number((inputs as { validityPeriodHours?: number }).validityPeriodHours ?? 0);
+    return {
+      certPem: pem("CERTIFICATE"),
+      validityEndTime: new Date(VALIDITY_START + hours * 3_600_000).toISOString(),
+    };
+  }
+  if (type === "kubernetes:batch/v1:Job") return { status: { succeeded: 1 } };
   if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
     // Pulumi auto-names objects without metadata.name: logical name plus a random suffix.
     return { metadata: { ...inputs.metadata, name: `${name}-${fakeDigest(name).slice(7, 15)}` } };
@@ -92,6 +119,7 @@ export async function runProgram(
           inputs,
           provider: args.provider,
           secretPaths,
+          dependsOn: dependencies.get(args.name) ?? [],
         });
         return { id, state };
       },
@@ -103,6 +131,22 @@ export async function runProgram(
     stack,
     false,
   );
+  // The mocks do not pass dependencies on; the registration request carries them (URNs of every
+  // resource the new one waits for, explicit and through its inputs).
+  const settings = (await import("@pulumi/pulumi/runtime/settings")) as {
+    getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): unknown } | undefined;
+  };
+  const monitor = settings.getMonitor();
+  if (!monitor) throw new Error("no mock monitor");
+  const register = monitor.registerResource.bind(monitor);
+  const dependencies = new Map<string, string[]>();
+  monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
+    dependencies.set(
+      req.getName(),
+      req.getDependenciesList().map((urn) => urn.split("::").pop() ?? urn),
+    );
+    return register(req, cb);
+  };
   const prefixed: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) prefixed[k.includes(":") ? k : `pingpong:${k}`] = String(v);
   pulumi.runtime.setAllConfig(prefixed);

@@ -1,0 +1,135 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+
+export const KEY_ALGORITHMS = ["ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072"] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+export interface CertificatesArgs {
+  /** DNS names of the server certificate (ingress hosts, and Service names when the app terminates TLS). */
+  dnsNames: string[];
+  /** Organisation written into every subject. */
+  organization: string;
+  keyAlgorithm: KeyAlgorithm;
+  /** Lifetime of the server certificate; Pulumi replaces it `earlyRenewalHours` before the end. */
+  validityHours: number;
+  earlyRenewalHours: number;
+  /** Lifetime of the root and intermediate CAs. */
+  caValidityHours: number;
+  /** Also issue an intermediate CA for istiod to sign workload certificates with (plug-in CA). */
+  intermediateCa: boolean;
+}
+
+/** `tls.PrivateKey` arguments for a key algorithm. */
+export function keyArgs(algorithm: KeyAlgorithm): tls.PrivateKeyArgs {
+  const [kind, size] = algorithm.split("-");
+  return kind === "ECDSA"
+    ? { algorithm: "ECDSA", ecdsaCurve: size }
+    : { algorithm: "RSA", rsaBits: Number(size) };
+}
+
+/** Private key material in every output the tls provider gives it. */
+const KEY_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"];
+
+/** The intermediate CA istiod uses as its plug-in CA (the `cacerts` Secret's four files). */
+export interface IntermediateCa {
+  certPem: pulumi.Output<string>;
+  keyPem: pulumi.Output<string>;
+  /** Intermediate then root: what istiod serves as cert-chain.pem. */
+  chainPem: pulumi.Output<string>;
+}
+
+/**
+ * A root CA owned by the stack, the server certificate of the stack's hosts signed by it, and
+ * optionally an intermediate CA for istiod, so workload identities chain to the same root. Keys
+ * exist only as Pulumi secrets.
+ */
+export class Certificates extends pulumi.ComponentResource {
+  public readonly caCertPem: pulumi.Output<string>;
+  public readonly serverCertPem: pulumi.Output<string>;
+  /** Secret. */
+  public readonly serverKeyPem: pulumi.Output<string>;
+  /** ISO 8601 end of validity of the server certificate. */
+  public readonly serverExpiry: pulumi.Output<string>;
+  public readonly intermediate?: IntermediateCa;
+
+  constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:tls:Certificates", name, {}, opts);
+    const key = (role: string) =>
+      new tls.PrivateKey(`${name}-${role}-key`, keyArgs(args.keyAlgorithm), {
+        parent: this,
+        additionalSecretOutputs: KEY_OUTPUTS,
+      });
+    const subject = (commonName: string) => ({ commonName, organization: args.organization });
+
+    const rootKey = key("root");
+    const root = new tls.SelfSignedCert(
+      `${name}-root`,
+      {
+        privateKeyPem: rootKey.privateKeyPem,
+        subject: subject(`${args.organization} root CA`),
+        isCaCertificate: true,
+        validityPeriodHours: args.caValidityHours,
+        earlyRenewalHours: args.earlyRenewalHours,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+      },
+      { parent: this },
+    );
+    const signedByRoot = (
+      role: string,
+      csr: tls.CertRequestArgs,
+      cert: Omit<tls.LocallySignedCertArgs, "certRequestPem" | "caCertPem" | "caPrivateKeyPem">,
+    ) => {
+      const request = new tls.CertRequest(`${name}-${role}-csr`, csr, { parent: this });
+      return new tls.LocallySignedCert(
+        `${name}-${role}`,
+        {
+          ...cert,
+          certRequestPem: request.certRequestPem,
+          caCertPem: root.certPem,
+          caPrivateKeyPem: rootKey.privateKeyPem,
+        },
+        { parent: this },
+      );
+    };
+
+    const serverKey = key("server");
+    const server = signedByRoot(
+      "server",
+      { privateKeyPem: serverKey.privateKeyPem, subject: subject(args.dnsNames[0]), dnsNames: args.dnsNames },
+      {
+        validityPeriodHours: args.validityHours,
+        earlyRenewalHours: args.earlyRenewalHours,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+      },
+    );
+
+    if (args.intermediateCa) {
+      const caKey = key("intermediate");
+      const intermediate = signedByRoot(
+        "intermediate",
+        { privateKeyPem: caKey.privateKeyPem, subject: subject(`${args.organization} mesh intermediate CA`) },
+        {
+          isCaCertificate: true,
+          validityPeriodHours: args.caValidityHours,
+          earlyRenewalHours: args.earlyRenewalHours,
+          allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+        },
+      );
+      this.intermediate = {
+        certPem: intermediate.certPem,
+        keyPem: pulumi.secret(caKey.privateKeyPem),
+        chainPem: pulumi.interpolate`${intermediate.certPem}${root.certPem}`,
+      };
+    }
+
+    this.caCertPem = root.certPem;
+    this.serverCertPem = server.certPem;
+    this.serverKeyPem = pulumi.secret(serverKey.privateKeyPem);
+    this.serverExpiry = server.validityEndTime;
+    this.registerOutputs({
+      caCertPem: this.caCertPem,
+      serverCertPem: this.serverCertPem,
+      serverExpiry: this.serverExpiry,
+    });
+  }
+}

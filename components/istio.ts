@@ -1,0 +1,170 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { standardLabels } from "./labels";
+import { ISTIO } from "./mesh";
+
+export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+/** The ingress gateway's Helm release name; its pod labels and ServiceAccount derive from it. */
+export const GATEWAY_RELEASE = "istio-ingressgateway";
+
+/**
+ * The labels the `gateway` chart gives its pods: `app: <release>` and `istio: <release without
+ * its "istio-" prefix>`. A Gateway's selector must match these.
+ */
+export function gatewayPodLabels(release: string = GATEWAY_RELEASE): Record<string, string> {
+  return { app: release, istio: release.replace(/^istio-/, "") };
+}
+
+export interface IstioArgs {
+  /** Chart version, e.g. 1.31.1: the same for base, istiod, cni and gateway. */
+  version: string;
+  /** Namespace of the ingress gateway deployment (where TLS credentials must live). */
+  gatewayNamespace: string;
+  gatewayServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  gatewayReplicas: { min: number; max: number };
+  istiodReplicas: number;
+  accessLogs: boolean;
+  /** The plug-in CA (`cacerts`): istiod signs workload certificates with it instead of a self-generated root. */
+  pluginCa?: {
+    certPem: pulumi.Input<string>;
+    keyPem: pulumi.Input<string>;
+    rootCertPem: pulumi.Input<string>;
+    chainPem: pulumi.Input<string>;
+  };
+}
+
+/** Values of the istiod chart: CNI instead of init containers, access logs, Prometheus merge. */
+export function istiodValues(
+  args: Pick<IstioArgs, "istiodReplicas" | "accessLogs">,
+): Record<string, unknown> {
+  return {
+    pilot: {
+      // With istio-cni the injector adds no NET_ADMIN init container: injected pods pass the restricted profile.
+      cni: { enabled: true },
+      replicaCount: args.istiodReplicas,
+      autoscaleMin: args.istiodReplicas,
+      // Native sidecars let Jobs (the verification probes) complete: the proxy stops with the main container.
+      env: { ENABLE_NATIVE_SIDECARS: "true" },
+    },
+    meshConfig: {
+      accessLogFile: args.accessLogs ? "/dev/stdout" : "",
+      accessLogEncoding: "JSON",
+      // Scrapers outside the mesh read app metrics merged into the sidecar's plaintext port 15020.
+      enablePrometheusMerge: true,
+      defaultConfig: { holdApplicationUntilProxyStarts: true },
+    },
+  };
+}
+
+export function gatewayValues(
+  args: Pick<IstioArgs, "gatewayServiceType" | "gatewayReplicas">,
+): Record<string, unknown> {
+  const { min, max } = args.gatewayReplicas;
+  return {
+    service: { type: args.gatewayServiceType },
+    replicaCount: min,
+    autoscaling: { enabled: max > min, minReplicas: min, maxReplicas: max },
+    podDisruptionBudget: min > 1 ? { minAvailable: 1 } : {},
+  };
+}
+
+/**
+ * Istio from its official charts, in the order an empty cluster needs: base (CRDs) -> istiod ->
+ * cni -> gateway.
+ *
+ * helm.v3.Release, not helm.v4.Chart: a Release installs through Helm itself, so chart hooks run,
+ * CRDs from `base` exist before istiod's objects are applied, and each step waits until its
+ * workloads are ready (istiod's injection webhook must answer before any injected pod starts).
+ * The cost is visibility: a preview shows the values diff of each release, not every rendered
+ * object, and policies see the Release rather than its Deployments. For a control plane that is
+ * upgraded by bumping one version, reviewing values is the diff that matters.
+ */
+export class Istio extends pulumi.ComponentResource {
+  /** Resources every Istio custom resource must wait for. */
+  public readonly controlPlane: pulumi.Resource[];
+  public readonly gateway: k8s.helm.v3.Release;
+  public readonly gatewayNamespace: pulumi.Output<string>;
+  public readonly systemNamespace: pulumi.Output<string>;
+  public readonly version: string;
+
+  constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:mesh:Istio", name, {}, opts);
+    const namespace = (role: string, ns: string, enforce: string) =>
+      new k8s.core.v1.Namespace(
+        `${name}-${role}-ns`,
+        {
+          metadata: {
+            name: ns,
+            labels: {
+              ...standardLabels("istio", role),
+              "pod-security.kubernetes.io/enforce": enforce,
+              "pod-security.kubernetes.io/warn": "restricted",
+              "pod-security.kubernetes.io/audit": "restricted",
+            },
+          },
+        },
+        { parent: this },
+      );
+    // istio-cni's node agent is privileged by nature; it runs in istio-system, which allows it.
+    const system = namespace("system", ISTIO.namespace, "privileged");
+    const gatewayNs = namespace("gateway", args.gatewayNamespace, "baseline");
+
+    const release = (
+      chart: string,
+      releaseName: string,
+      ns: k8s.core.v1.Namespace,
+      values: pulumi.Inputs,
+      dependsOn: pulumi.Resource[],
+    ) =>
+      new k8s.helm.v3.Release(
+        `${name}-${chart}`,
+        {
+          name: releaseName,
+          chart,
+          version: args.version,
+          namespace: ns.metadata.name,
+          repositoryOpts: { repo: ISTIO_CHART_REPO },
+          values,
+          atomic: true,
+          cleanupOnFail: true,
+          timeout: 600,
+        },
+        { parent: this, dependsOn },
+      );
+
+    const caSecret = args.pluginCa
+      ? new k8s.core.v1.Secret(
+          `${name}-cacerts`,
+          {
+            // istiod reads its plug-in CA from exactly this name and these keys.
+            metadata: {
+              name: "cacerts",
+              namespace: system.metadata.name,
+              labels: standardLabels("istio", "ca"),
+            },
+            stringData: {
+              "ca-cert.pem": args.pluginCa.certPem,
+              "ca-key.pem": pulumi.secret(args.pluginCa.keyPem),
+              "root-cert.pem": args.pluginCa.rootCertPem,
+              "cert-chain.pem": args.pluginCa.chainPem,
+            },
+          },
+          { parent: this },
+        )
+      : undefined;
+
+    const base = release("base", "istio-base", system, { defaultRevision: "default" }, []);
+    const istiod = release("istiod", "istiod", system, istiodValues(args), [
+      base,
+      ...(caSecret ? [caSecret] : []),
+    ]);
+    const cni = release("cni", "istio-cni", system, {}, [istiod]);
+    this.gateway = release("gateway", GATEWAY_RELEASE, gatewayNs, gatewayValues(args), [istiod, cni]);
+
+    this.controlPlane = [base, istiod, cni];
+    this.gatewayNamespace = gatewayNs.metadata.name;
+    this.systemNamespace = system.metadata.name;
+    this.version = args.version;
+    this.registerOutputs({ version: this.version, gatewayNamespace: this.gatewayNamespace });
+  }
+}

@@ -1,0 +1,231 @@
+import { createHash } from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { IMAGE_PATHS } from "../app/src/contract";
+import { standardLabels } from "./labels";
+import { RUN_AS } from "./workload";
+
+/** Labels of verification pods; NetworkPolicies let them call pingpong like the real peer. */
+export const VERIFIER_LABELS = {
+  "app.kubernetes.io/component": "verification",
+  "app.kubernetes.io/part-of": "pingpong",
+};
+
+/** One expectation, checked by one Job running the app image's probe command. */
+export interface Check {
+  /** Short DNS-safe name, e.g. a-to-b. */
+  name: string;
+  /** Namespace the probe runs in: its identity in the mesh (or its absence). */
+  namespace: pulumi.Input<string>;
+  /** ServiceAccount the probe runs as; its principal is what the mesh checks. */
+  serviceAccount?: pulumi.Input<string>;
+  /** Whether the probe pod gets a sidecar (namespaces outside the mesh must not inject it). */
+  inMesh: boolean;
+  url: pulumi.Input<string>;
+  expect: "success" | "failure";
+  /** For failures: the network error expected, e.g. ECONNRESET. */
+  expectError?: string;
+  /** For successes: the caller SPIFFE ID the peer must report. */
+  expectCaller?: pulumi.Input<string>;
+  /** CA bundle file inside the pod, for https URLs. */
+  caFile?: string;
+  /** Secret mounted at /etc/pingpong/tls (the app's certificate Secret, for caFile). */
+  tlsSecretName?: pulumi.Input<string>;
+}
+
+/** The probe's arguments for a check. */
+export function probeArgs(check: {
+  url: string;
+  expect: string;
+  expectError?: string;
+  expectCaller?: string;
+  caFile?: string;
+}): string[] {
+  const args = [IMAGE_PATHS.probe, "--url", check.url, "--expect", check.expect, "--timeout", "10000"];
+  if (check.expectError) args.push("--expect-error", check.expectError);
+  if (check.expectCaller) args.push("--expect-caller", check.expectCaller);
+  if (check.caFile) args.push("--cacert", check.caFile);
+  return args;
+}
+
+/** Eight hex digits that change whenever anything the verification depends on changes. */
+export function fingerprint(parts: unknown[]): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 8);
+}
+
+export interface VerificationArgs {
+  image: pulumi.Input<string>;
+  checks: Check[];
+  /**
+   * Everything whose change must re-run the checks: mesh policy, the image, the certificates.
+   * It names the Jobs, so a change replaces them and `pulumi up` runs them again.
+   */
+  triggers: pulumi.Input<unknown>[];
+  /** The workloads and policies under test: Jobs start only once they exist. */
+  dependsOn: pulumi.Resource[];
+  imagePullSecret?: pulumi.Input<string>;
+}
+
+/**
+ * The mTLS proof, run by `pulumi up` itself: one Job per check, never retried, awaited by Pulumi,
+ * so an unmet expectation fails the update.
+ */
+export class Verification extends pulumi.ComponentResource {
+  /** Per check: what was expected and whether the Job succeeded. */
+  public readonly results: pulumi.Output<Record<string, { expected: string; passed: boolean }>>;
+
+  constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:verification:Verification", name, {}, opts);
+    const hash = pulumi.all(args.triggers).apply(fingerprint);
+    const jobs = args.checks.map((check) => {
+      const annotations: Record<string, string> = check.inMesh
+        ? {
+            // Native sidecar: the proxy stops when the probe exits, so the Job completes.
+            "sidecar.istio.io/nativeSidecar": "true",
+            "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+          }
+        : {};
+      const job = new k8s.batch.v1.Job(
+        `${name}-${check.name}`,
+        {
+          metadata: {
+            name: pulumi.interpolate`verify-${check.name}-${hash}`,
+            namespace: check.namespace,
+            labels: { ...standardLabels("pingpong", "verification", check.name), ...VERIFIER_LABELS },
+            // A failed check is run again by the next `pulumi up`, not left failed in place.
+            annotations: { "pulumi.com/replaceUnready": "true" },
+          },
+          spec: {
+            backoffLimit: 0,
+            activeDeadlineSeconds: 180,
+            template: {
+              metadata: {
+                labels: { ...VERIFIER_LABELS, "sidecar.istio.io/inject": String(check.inMesh) },
+                annotations,
+              },
+              spec: {
+                restartPolicy: "Never",
+                serviceAccountName: check.serviceAccount,
+                automountServiceAccountToken: false,
+                imagePullSecrets: args.imagePullSecret ? [{ name: args.imagePullSecret }] : undefined,
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: RUN_AS,
+                  runAsGroup: RUN_AS,
+                  seccompProfile: { type: "RuntimeDefault" },
+                },
+                containers: [
+                  {
+                    name: "probe",
+                    image: args.image,
+                    args: pulumi.all([check.url, check.expectCaller]).apply(([url, expectCaller]) =>
+                      probeArgs({
+                        url,
+                        expect: check.expect,
+                        expectError: check.expectError,
+                        expectCaller,
+                        caFile: check.caFile,
+                      }),
+                    ),
+                    resources: {
+                      requests: { cpu: "10m", memory: "32Mi" },
+                      limits: { cpu: "100m", memory: "64Mi" },
+                    },
+                    securityContext: {
+                      allowPrivilegeEscalation: false,
+                      readOnlyRootFilesystem: true,
+                      runAsNonRoot: true,
+                      capabilities: { drop: ["ALL"] },
+                    },
+                    volumeMounts: check.tlsSecretName
+                      ? [{ name: "tls", mountPath: "/etc/pingpong/tls", readOnly: true }]
+                      : undefined,
+                  },
+                ],
+                volumes: check.tlsSecretName
+                  ? [{ name: "tls", secret: { secretName: check.tlsSecretName } }]
+                  : undefined,
+              },
+            },
+          },
+        },
+        { parent: this, dependsOn: args.dependsOn, customTimeouts: { create: "5m", update: "5m" } },
+      );
+      const expected =
+        check.expect === "success"
+          ? `success${check.expectCaller ? " naming the caller" : ""}`
+          : `failure (${check.expectError ?? "any"})`;
+      return { check: check.name, expected, succeeded: job.status.succeeded };
+    });
+    this.results = pulumi
+      .all(jobs.map((j) => j.succeeded))
+      .apply((succeeded) =>
+        Object.fromEntries(
+          jobs.map((j, i) => [j.check, { expected: j.expected, passed: succeeded[i] === 1 }]),
+        ),
+      );
+    this.registerOutputs({ results: this.results });
+  }
+}
+
+export interface ToolboxArgs {
+  namespace: pulumi.Input<string>;
+  image: string;
+}
+
+/**
+ * A long-running pod outside the mesh for manual checks (`kubectl exec ... -- curl ...`), running
+ * under the restricted profile and never injected.
+ */
+export class Toolbox extends pulumi.ComponentResource {
+  public readonly deploymentName: pulumi.Output<string>;
+
+  constructor(name: string, args: ToolboxArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:verification:Toolbox", name, {}, opts);
+    const labels = { ...standardLabels("toolbox", "verification"), app: "toolbox" };
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: "toolbox", namespace: args.namespace, labels },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: "toolbox" } },
+          template: {
+            metadata: { labels: { ...labels, "sidecar.istio.io/inject": "false" } },
+            spec: {
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 1,
+              // curlimages/curl runs as curl_user (uid 100).
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 100,
+                runAsGroup: 101,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              containers: [
+                {
+                  name: "toolbox",
+                  image: args.image,
+                  command: ["sleep", "2147483647"],
+                  resources: {
+                    requests: { cpu: "5m", memory: "16Mi" },
+                    limits: { cpu: "100m", memory: "64Mi" },
+                  },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    runAsNonRoot: true,
+                    capabilities: { drop: ["ALL"] },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+    this.deploymentName = deployment.metadata.name;
+    this.registerOutputs({ deploymentName: this.deploymentName });
+  }
+}
