@@ -6,11 +6,14 @@ import { AppTlsSecrets, IstioIngress, KubernetesIngress } from "./components/ing
 import { GATEWAY_RELEASE, Istio, gatewayPodLabels } from "./components/istio";
 import { MeshSecurity, spiffeId, type Identity } from "./components/mesh-security";
 import { Namespaces } from "./components/namespaces";
+import { Observability } from "./components/observability";
 import { PingpongService } from "./components/pingpong-service";
 import { pullSecret } from "./components/pull-secret";
 import { OperatorAccess } from "./components/rbac";
+import { Traffic, meshVirtualServiceSpec, type Canary } from "./components/traffic";
 import { Toolbox, VERIFIER_LABELS, Verification, type Check } from "./components/verification";
 import {
+  CANARY_VERSION,
   PRIMARY_VERSION,
   TLS_MOUNT,
   serviceHost,
@@ -134,6 +137,17 @@ function trafficRules(peer: pulumi.Input<string>, edge: Identity[]) {
     pingTargets: [peerPods],
   };
 }
+const canarySettings = settings.traffic.canary;
+/** The canary of an instance, as the mesh routes it; none unless settings list the instance. */
+const canaryOf = (key: "a" | "b"): Canary | undefined =>
+  canarySettings?.instances.includes(key)
+    ? {
+        version: CANARY_VERSION,
+        weights: canarySettings.weights,
+        header: canarySettings.header,
+        mirrorPercent: canarySettings.mirrorPercent,
+      }
+    : undefined;
 const instance = (key: "a" | "b", peer: "a" | "b", edge: Identity[]) => ({
   namespace: ns.names[key],
   target: PingpongService.urlIn(ns.names[peer], scheme),
@@ -145,10 +159,37 @@ const instance = (key: "a" | "b", peer: "a" | "b", edge: Identity[]) => ({
   pdbMinAvailable: w.pdbMinAvailable,
   workload: w,
   tls: appTls && { secretName: appTls.secretNames[key] },
+  canary:
+    canarySettings && canaryOf(key)
+      ? {
+          version: CANARY_VERSION,
+          image: canarySettings.image ?? image.ref,
+          replicas: canarySettings.replicas,
+        }
+      : undefined,
   networkPolicy: trafficRules(ns.names[peer], edge),
 });
 const pingpongA = new PingpongService("pingpong-a", instance("a", "b", edgeCallers), onCluster);
 const pingpongB = new PingpongService("pingpong-b", instance("b", "a", []), onCluster);
+
+const resilience = settings.traffic.resilience;
+for (const [key, svc] of [
+  ["a", pingpongA],
+  ["b", pingpongB],
+] as const) {
+  new Traffic(
+    `traffic-${key}`,
+    {
+      namespace: svc.namespace,
+      host: svc.host,
+      primaryVersion: PRIMARY_VERSION,
+      canary: canaryOf(key),
+      resilience,
+      controlPlane: istio.controlPlane,
+    },
+    onCluster,
+  );
+}
 
 const identityOf = (svc: PingpongService): Identity => ({
   namespace: svc.namespace,
@@ -181,6 +222,12 @@ if (tlsMode === "istio") {
       gatewayNamespace: istio.gatewayNamespace,
       gatewaySelector: gatewayPodLabels(GATEWAY_RELEASE),
       backend: { namespace: pingpongA.namespace, serviceName: pingpongA.serviceName },
+      // Traffic from outside follows the same version split and resilience as traffic inside the mesh.
+      routes: (host) =>
+        meshVirtualServiceSpec(host, PRIMARY_VERSION, resilience, canaryOf("a")).http as Record<
+          string,
+          unknown
+        >[],
       dependsOn: [...istio.controlPlane, istio.gateway],
     },
     onCluster,
@@ -203,6 +250,21 @@ if (tlsMode === "istio") {
 
 new OperatorAccess("operators", { namespaces: ns.names, group: settings.rbac.operatorGroup }, onCluster);
 new Toolbox("toolbox", { namespace: ns.names.c, image: settings.verification.toolboxImage }, onCluster);
+
+const observability = new Observability(
+  "observability",
+  {
+    mode: settings.observability.monitoring,
+    monitoringNamespace: settings.namespaces.monitoring,
+    prometheusStackVersion: settings.observability.prometheusStackVersion,
+    namespaces: { a: pingpongA.namespace, b: pingpongB.namespace },
+    istioRootNamespace: istio.systemNamespace,
+    accessLogs: settings.mesh.accessLogs,
+    traceSamplingPercent: settings.observability.traceSamplingPercent,
+    controlPlane: istio.controlPlane,
+  },
+  onCluster,
+);
 
 let verification: Verification | undefined;
 if (settings.verification.enabled) {
@@ -259,3 +321,26 @@ export const caCertificatePem = certificates.caCertPem;
 export const certificateExpiry = certificates.serverExpiry;
 export const mtlsModes = security.mtlsModes;
 export const verificationResults = verification?.results ?? {};
+export const canary = canarySettings
+  ? {
+      instances: canarySettings.instances,
+      weights: { v1: canarySettings.weights.primary, v2: canarySettings.weights.canary },
+    }
+  : null;
+export const dashboardUid = observability.dashboardUid;
+
+/**
+ * The contract for dashboards and other stacks (see README, "Stack outputs"): one object, stable
+ * field names, plain values. stacks/status-page.ts consumes it.
+ */
+export const summary = {
+  environment: settings.environment,
+  endpoints: { ingress: ingressUrls, internal: { a: pingpongA.url, b: pingpongB.url } },
+  namespaces: ns.names,
+  image: { ref: image.ref, digest: image.digest },
+  istioVersion: istio.version,
+  certificate: { expiry: certificates.serverExpiry },
+  mtls: security.mtlsModes,
+  canary: canary && canary.weights,
+  dashboardUid: observability.dashboardUid,
+};

@@ -42,23 +42,25 @@ export function gatewaySpec(
   };
 }
 
+/** Builds the HTTP routes to the backend host; the default sends everything to the Service. */
+export type RouteBuilder = (backendHost: string) => Record<string, unknown>[];
+
+export const defaultRoutes: RouteBuilder = (backendHost) => [
+  {
+    name: "pingpong",
+    route: [{ destination: { host: backendHost, port: { number: PORTS.http.port } } }],
+    timeout: ROUTE_POLICY.timeout,
+    retries: { ...ROUTE_POLICY.retries },
+  },
+];
+
 export function virtualServiceSpec(
   hosts: string[],
   gateway: string,
   backendHost: string,
+  routes: RouteBuilder = defaultRoutes,
 ): Record<string, unknown> {
-  return {
-    hosts,
-    gateways: [gateway],
-    http: [
-      {
-        name: "pingpong",
-        route: [{ destination: { host: backendHost, port: { number: PORTS.http.port } } }],
-        timeout: ROUTE_POLICY.timeout,
-        retries: { ...ROUTE_POLICY.retries },
-      },
-    ],
-  };
+  return { hosts, gateways: [gateway], http: routes(backendHost) };
 }
 
 export interface IstioIngressArgs {
@@ -70,6 +72,8 @@ export interface IstioIngressArgs {
   /** Labels of the gateway pods (see gatewayPodLabels). */
   gatewaySelector: Record<string, string>;
   backend: Backend;
+  /** Routes to the backend, e.g. the same version split and resilience as inside the mesh. */
+  routes?: RouteBuilder;
   /** The control plane and the gateway release: the custom resources wait for them. */
   dependsOn: pulumi.Resource[];
 }
@@ -131,7 +135,7 @@ export class IstioIngress extends pulumi.ComponentResource {
             args.backend.serviceName,
           ])
           .apply(([gwNs, gwName, ns, svc]) =>
-            virtualServiceSpec(args.hosts, `${gwNs}/${gwName}`, serviceHost(ns, svc)),
+            virtualServiceSpec(args.hosts, `${gwNs}/${gwName}`, serviceHost(ns, svc), args.routes),
           ),
       },
       { parent: this, dependsOn: args.dependsOn },

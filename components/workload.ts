@@ -14,6 +14,8 @@ type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 export const APP_NAME = "pingpong";
 /** The version every instance runs unless a canary adds another. */
 export const PRIMARY_VERSION = "v1";
+/** The version a canary runs beside the primary. */
+export const CANARY_VERSION = "v2";
 export const CONTAINER_NAME = "pingpong";
 /** Container and Service port names; Istio picks the protocol from the `http` prefix. */
 export const PORTS = {

@@ -165,6 +165,86 @@ export const SCHEMA = {
     type: "string",
     description: "Image of the long-running test pod in namespaceC (needs sleep and curl).",
   },
+  canaryInstances: {
+    type: "string",
+    description: "Instances (a, b; comma-separated) that run a second version v2 beside v1. Empty: none.",
+  },
+  canaryImage: {
+    type: "string",
+    description: "Image of v2. Default: the stack's own build (v2 then differs only by its version).",
+  },
+  canaryReplicas: { type: "integer", description: "Replicas of v2 per canary instance." },
+  trafficPercentV1: {
+    type: "integer",
+    description: "Percent of requests routed to v1; with trafficPercentV2, sums to 100.",
+  },
+  trafficPercentV2: {
+    type: "integer",
+    description: "Percent of requests routed to v2 (0/100 or 100/0: blue-green).",
+  },
+  canaryHeader: {
+    type: "string",
+    description: "Requests with this header set to v2 always reach v2 (testers).",
+  },
+  mirrorPercent: {
+    type: "integer",
+    description: "Percent of v1 traffic mirrored to v2, responses discarded. 0: off.",
+  },
+  routeTimeoutMs: {
+    type: "integer",
+    description: "Timeout of a call to pingpong through the mesh, retries included.",
+  },
+  retryAttempts: { type: "integer", description: "Retries of a failed call." },
+  retryPerTryTimeoutMs: { type: "integer", description: "Timeout of each attempt." },
+  retryOn: {
+    type: "string",
+    description: "Envoy retry conditions, e.g. connect-failure,refused-stream,unavailable,cancelled,5xx.",
+  },
+  outlierConsecutive5xx: {
+    type: "integer",
+    description: "Circuit breaking: consecutive 5xx that eject an endpoint.",
+  },
+  outlierIntervalSeconds: {
+    type: "integer",
+    description: "Circuit breaking: interval between ejection sweeps.",
+  },
+  outlierBaseEjectionSeconds: { type: "integer", description: "Circuit breaking: minimum ejection time." },
+  outlierMaxEjectionPercent: {
+    type: "integer",
+    description: "Circuit breaking: most endpoints ejected at once, percent.",
+  },
+  poolMaxConnections: {
+    type: "integer",
+    description: "Connection pool: TCP connections per endpoint and caller.",
+  },
+  poolMaxPendingRequests: {
+    type: "integer",
+    description: "Connection pool: requests queued waiting for a connection.",
+  },
+  poolMaxRequestsPerConnection: {
+    type: "integer",
+    description: "Connection pool: requests per connection before it is recycled (0: unlimited).",
+  },
+  faultDelayPercent: {
+    type: "integer",
+    description: "Drills: percent of requests delayed by faultDelayMs. 0: off.",
+  },
+  faultDelayMs: { type: "integer", description: "Drills: injected delay." },
+  faultAbortPercent: {
+    type: "integer",
+    description: "Drills: percent of requests aborted with faultAbortStatus. 0: off.",
+  },
+  faultAbortStatus: { type: "integer", description: "Drills: HTTP status of aborted requests." },
+  monitoring: {
+    type: "string",
+    description:
+      "install: kube-prometheus-stack in monitoringNamespace; podmonitors: PodMonitors for an existing Prometheus Operator; none.",
+  },
+  prometheusStackVersion: {
+    type: "string",
+    description: "Version of the kube-prometheus-stack chart when monitoring is install.",
+  },
+  traceSamplingPercent: { type: "integer", description: "Percent of requests traced (Istio Telemetry)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

@@ -8,6 +8,9 @@ export const SPREAD_POLICIES = ["ScheduleAnyway", "DoNotSchedule"] as const;
 export const TLS_TERMINATIONS = ["istio", "ingress", "app"] as const;
 export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
 export const KEY_ALGORITHMS = ["ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072"] as const;
+export const MONITORING_MODES = ["install", "podmonitors", "none"] as const;
+export const INSTANCES = ["a", "b"] as const;
+export type Instance = (typeof INSTANCES)[number];
 
 export interface Resources {
   cpuRequest: string;
@@ -70,6 +73,39 @@ export interface Settings {
     caValidityHours: number;
   };
   verification: { enabled: boolean; toolboxImage: string };
+  traffic: {
+    /** A second version beside v1, on the instances listed; absent when none runs one. */
+    canary?: {
+      instances: Instance[];
+      /** Absent: the stack's own build. */
+      image?: string;
+      replicas: number;
+      weights: { primary: number; canary: number };
+      header: string;
+      mirrorPercent: number;
+    };
+    resilience: {
+      timeoutMs: number;
+      retries: { attempts: number; perTryTimeoutMs: number; retryOn: string };
+      outlier: {
+        consecutive5xxErrors: number;
+        intervalSeconds: number;
+        baseEjectionSeconds: number;
+        maxEjectionPercent: number;
+      };
+      connectionPool: {
+        maxConnections: number;
+        maxPendingRequests: number;
+        maxRequestsPerConnection: number;
+      };
+      faults: { delayPercent: number; delayMs: number; abortPercent: number; abortStatus: number };
+    };
+  };
+  observability: {
+    monitoring: (typeof MONITORING_MODES)[number];
+    prometheusStackVersion: string;
+    traceSamplingPercent: number;
+  };
 }
 
 /** One problem with one key: names the key, the value it had and what is expected. */
@@ -368,6 +404,88 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
     /^[a-z0-9./_:-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(v),
   );
 
+  const canaryInstancesRaw = str("canaryInstances") ?? "";
+  const canaryInstances = canaryInstancesRaw
+    .split(",")
+    .map((i) => i.trim())
+    .filter(Boolean);
+  if (
+    canaryInstances.some((i) => !(INSTANCES as readonly string[]).includes(i)) ||
+    new Set(canaryInstances).size !== canaryInstances.length
+  ) {
+    problems.push(
+      `${k("canaryInstances")}=${show(canaryInstancesRaw)}: expected empty or a comma-separated list of a, b`,
+    );
+  }
+  const canaryImage = str("canaryImage");
+  if (canaryImage !== undefined && !/^[a-z0-9./_:-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/.test(canaryImage)) {
+    problems.push(
+      `${k("canaryImage")}=${show(canaryImage)}: expected an image reference with a tag or digest`,
+    );
+  }
+  const canaryReplicas = intIn("canaryReplicas", 1, 100, "a replica count");
+  const weightV1 = intIn("trafficPercentV1", 0, 100, "a percentage");
+  const weightV2 = intIn("trafficPercentV2", 0, 100, "a percentage");
+  if (weightV1 + weightV2 !== 100) {
+    problems.push(
+      `${k("trafficPercentV2")}=${weightV2}: expected ${k("trafficPercentV1")} + ${k("trafficPercentV2")} = 100 (now ${weightV1} + ${weightV2} = ${weightV1 + weightV2})`,
+    );
+  }
+  const mirrorPercent = intIn("mirrorPercent", 0, 100, "a percentage");
+  const canaryHeader = requireStr("canaryHeader", "a lowercase HTTP header name", (v) =>
+    /^[a-z0-9-]+$/.test(v),
+  );
+  if (canaryInstances.length === 0) {
+    // A subset that no Deployment backs would black-hole its share of the traffic.
+    if (weightV2 > 0) {
+      problems.push(
+        `${k("trafficPercentV2")}=${weightV2}: expected 0 while ${k("canaryInstances")} is empty: no Deployment runs v2`,
+      );
+    }
+    if (mirrorPercent > 0) {
+      problems.push(
+        `${k("mirrorPercent")}=${mirrorPercent}: expected 0 while ${k("canaryInstances")} is empty: no Deployment runs v2`,
+      );
+    }
+  }
+
+  const timeoutMs = intIn("routeTimeoutMs", 10, 600_000, "milliseconds");
+  const perTryTimeoutMs = intIn("retryPerTryTimeoutMs", 10, 600_000, "milliseconds");
+  if (perTryTimeoutMs > timeoutMs) {
+    problems.push(
+      `${k("retryPerTryTimeoutMs")}=${perTryTimeoutMs}: expected at most ${k("routeTimeoutMs")} (${timeoutMs})`,
+    );
+  }
+  const retryOn = requireStr("retryOn", "comma-separated Envoy retry conditions", (v) =>
+    /^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(v),
+  );
+  const resilience: Settings["traffic"]["resilience"] = {
+    timeoutMs,
+    retries: { attempts: intIn("retryAttempts", 0, 10, "a retry count"), perTryTimeoutMs, retryOn },
+    outlier: {
+      consecutive5xxErrors: intIn("outlierConsecutive5xx", 1, 1000, "an error count"),
+      intervalSeconds: intIn("outlierIntervalSeconds", 1, 3600, "seconds"),
+      baseEjectionSeconds: intIn("outlierBaseEjectionSeconds", 1, 3600, "seconds"),
+      maxEjectionPercent: intIn("outlierMaxEjectionPercent", 0, 100, "a percentage"),
+    },
+    connectionPool: {
+      maxConnections: intIn("poolMaxConnections", 1, 100_000, "a connection count"),
+      maxPendingRequests: intIn("poolMaxPendingRequests", 1, 100_000, "a request count"),
+      maxRequestsPerConnection: intIn("poolMaxRequestsPerConnection", 0, 100_000, "a request count"),
+    },
+    faults: {
+      delayPercent: intIn("faultDelayPercent", 0, 100, "a percentage"),
+      delayMs: intIn("faultDelayMs", 1, 600_000, "milliseconds"),
+      abortPercent: intIn("faultAbortPercent", 0, 100, "a percentage"),
+      abortStatus: intIn("faultAbortStatus", 400, 599, "an HTTP error status"),
+    },
+  };
+  const monitoring = oneOf("monitoring", MONITORING_MODES);
+  const prometheusStackVersion = requireStr("prometheusStackVersion", "a chart version such as 85.1.2", (v) =>
+    /^\d+\.\d+\.\d+$/.test(v),
+  );
+  const traceSamplingPercent = intIn("traceSamplingPercent", 0, 100, "a percentage");
+
   if (problems.length > 0) throw new SettingsError(problems);
 
   return {
@@ -415,5 +533,20 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
       caValidityHours,
     },
     verification: { enabled: bool("verification"), toolboxImage },
+    traffic: {
+      canary:
+        canaryInstances.length > 0
+          ? {
+              instances: canaryInstances as Instance[],
+              image: canaryImage,
+              replicas: canaryReplicas,
+              weights: { primary: weightV1, canary: weightV2 },
+              header: canaryHeader,
+              mirrorPercent,
+            }
+          : undefined,
+      resilience,
+    },
+    observability: { monitoring, prometheusStackVersion, traceSamplingPercent },
   };
 }

@@ -7,9 +7,15 @@ import { stackConfig } from "../support/stack-files";
 
 /** Strict CRD schemas (see ../shared/schemas/README.md): `crds/<group>/<kind>_<version>.json`. */
 const CRD_DIR = resolve(__dirname, "../../../shared/schemas/crds");
-/** The Istio custom resources the program may declare: v1 of these groups only. */
-const ISTIO_TYPE = /^kubernetes:(networking|security)\.istio\.io\/v1:[A-Za-z]+$/;
-const ISTIO_GROUP = /^kubernetes:([a-z0-9.]*\.)?istio\.io\//;
+/**
+ * The custom resources the program may declare: v1 of these groups only (Istio's networking,
+ * security and telemetry; the Prometheus Operator's monitoring.coreos.com).
+ */
+const CR_TYPE =
+  /^kubernetes:((networking|security|telemetry)\.istio\.io|monitoring\.coreos\.com)\/v1:[A-Za-z]+$/;
+/** Every type of an Istio or Prometheus Operator group, whatever its version: all must pass CR_TYPE. */
+const CR_GROUP = /^kubernetes:(([a-z0-9.]*\.)?istio\.io|([a-z0-9.]*\.)?coreos\.com)\//;
+const NOT_V1 = "not a v1 networking/security/telemetry.istio.io or monitoring.coreos.com type";
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
@@ -43,16 +49,16 @@ function specErrors(apiVersion: string, kind: string, spec: unknown): string[] {
   );
 }
 
-function istioResources(run: ProgramRun): Recorded[] {
-  return run.resources.filter((r) => ISTIO_GROUP.test(r.type));
+function customResources(run: ProgramRun): Recorded[] {
+  return run.resources.filter((r) => CR_GROUP.test(r.type));
 }
 
 function invalidSpecs(run: ProgramRun): string[] {
   const failures: string[] = [];
-  for (const r of istioResources(run)) {
+  for (const r of customResources(run)) {
     const gvk = kubernetesKind(r.type);
-    if (!gvk || !ISTIO_TYPE.test(r.type)) {
-      failures.push(`${r.type} ${r.name}: not a v1 networking/security.istio.io type`);
+    if (!gvk || !CR_TYPE.test(r.type)) {
+      failures.push(`${r.type} ${r.name}: ${NOT_V1}`);
       continue;
     }
     const inputs = r.inputs as { apiVersion?: unknown; kind?: unknown; spec?: unknown };
@@ -75,11 +81,73 @@ function invalidSpecs(run: ProgramRun): string[] {
 }
 
 const MODES = ["istio", "ingress", "app"] as const;
-const VARIANTS = [
+/** A canary of pingpong-b with mirroring and both faults: every optional route field in play. */
+const CANARY = {
+  canaryInstances: "b",
+  trafficPercentV1: 80,
+  trafficPercentV2: 20,
+  mirrorPercent: 10,
+  faultDelayPercent: 5,
+  faultAbortPercent: 1,
+};
+interface Variant {
+  label: string;
+  env: "dev" | "prod";
+  config: Record<string, string | number | boolean>;
+  /** What the variant must declare: an ingress Gateway and VirtualService, PodMonitors, a canary. */
+  gateway: boolean;
+  podMonitors: boolean;
+  canary: boolean;
+}
+/** dev defaults to monitoring=install, prod to podmonitors; both terminate TLS at the Istio gateway. */
+const VARIANTS: Variant[] = [
   ...(["dev", "prod"] as const).flatMap((env) =>
-    MODES.map((mode) => ({ label: `${env} tlsTermination=${mode}`, env, config: { tlsTermination: mode } })),
+    MODES.map((mode) => ({
+      label: `${env} tlsTermination=${mode}`,
+      env,
+      config: { tlsTermination: mode },
+      gateway: mode === "istio",
+      podMonitors: true,
+      canary: false,
+    })),
   ),
-  { label: "dev meshWideMtls=true", env: "dev" as const, config: { meshWideMtls: true } },
+  {
+    label: "dev meshWideMtls=true",
+    env: "dev",
+    config: { meshWideMtls: true },
+    gateway: true,
+    podMonitors: true,
+    canary: false,
+  },
+  ...(["dev", "prod"] as const).map((env): Variant => ({
+    label: `${env} canary`,
+    env,
+    config: CANARY,
+    gateway: true,
+    podMonitors: true,
+    canary: true,
+  })),
+  ...(["dev", "prod"] as const).flatMap((env) =>
+    // Each stack's own default (dev install, prod podmonitors) is covered by its tlsTermination=istio run.
+    (env === "dev" ? (["none", "podmonitors"] as const) : (["none", "install"] as const)).map(
+      (monitoring): Variant => ({
+        label: `${env} monitoring=${monitoring}`,
+        env,
+        config: { monitoring },
+        gateway: true,
+        podMonitors: monitoring !== "none",
+        canary: false,
+      }),
+    ),
+  ),
+  {
+    label: "dev canary tlsTermination=ingress monitoring=none",
+    env: "dev",
+    config: { ...CANARY, canaryInstances: "a,b", tlsTermination: "ingress", monitoring: "none" },
+    gateway: false,
+    podMonitors: false,
+    canary: true,
+  },
 ];
 const runs = new Map<string, ProgramRun>();
 
@@ -93,36 +161,52 @@ const runOf = (label: string): ProgramRun => {
   if (!run) throw new Error(`no run ${label}`);
   return run;
 };
+const kindOf = (r: Recorded): string => kubernetesKind(r.type)?.kind ?? r.type;
+const specOfRecorded = (r: Recorded): Record<string, unknown> =>
+  (r.inputs as { spec: Record<string, unknown> }).spec;
+const nsOf = (r: Recorded): unknown =>
+  (r.inputs as { metadata?: { namespace?: unknown } }).metadata?.namespace;
 
 describe("the CRD schema directory", () => {
-  test("exists, with the Istio groups the program uses", () => {
+  test("exists, with the groups the program uses", () => {
     expect({ dir: CRD_DIR, exists: existsSync(CRD_DIR) }).toEqual({ dir: CRD_DIR, exists: true });
-    for (const group of ["networking.istio.io", "security.istio.io"])
+    for (const group of [
+      "networking.istio.io",
+      "security.istio.io",
+      "telemetry.istio.io",
+      "monitoring.coreos.com",
+    ])
       expect({ group, exists: existsSync(join(CRD_DIR, group)) }).toEqual({ group, exists: true });
+    for (const [apiVersion, kind] of [
+      ["networking.istio.io/v1", "DestinationRule"],
+      ["networking.istio.io/v1", "VirtualService"],
+      ["telemetry.istio.io/v1", "Telemetry"],
+      ["monitoring.coreos.com/v1", "PodMonitor"],
+    ])
+      expect({ kind, exists: existsSync(schemaFile(apiVersion, kind)) }).toEqual({ kind, exists: true });
   });
 });
 
-describe.each(VARIANTS.map((v) => v.label))("Istio custom resources of %s", (label) => {
+describe.each(VARIANTS)("custom resources of $label", (v) => {
   test("every spec is valid against the strict CRD schema of its kind", () => {
-    const run = runOf(label);
-    const resources = istioResources(run);
+    const run = runOf(v.label);
+    const resources = customResources(run);
     // PeerAuthentication and AuthorizationPolicies at least, in every mode.
     expect(resources.length).toBeGreaterThanOrEqual(8);
     expect(invalidSpecs(run)).toEqual([]);
   });
 
-  test("every kind has a schema file and only v1 Istio APIs are used", () => {
-    const types = [...new Set(istioResources(runOf(label)).map((r) => r.type))].sort();
+  test("every kind has a schema file and only v1 APIs are used", () => {
+    const types = [...new Set(customResources(runOf(v.label)).map((r) => r.type))].sort();
     const expected = [
       "kubernetes:security.istio.io/v1:AuthorizationPolicy",
       "kubernetes:security.istio.io/v1:PeerAuthentication",
+      "kubernetes:networking.istio.io/v1:DestinationRule",
+      "kubernetes:networking.istio.io/v1:VirtualService",
+      "kubernetes:telemetry.istio.io/v1:Telemetry",
     ];
-    if (label.endsWith("tlsTermination=istio") || label.startsWith("dev meshWide")) {
-      expected.push(
-        "kubernetes:networking.istio.io/v1:Gateway",
-        "kubernetes:networking.istio.io/v1:VirtualService",
-      );
-    }
+    if (v.gateway) expected.push("kubernetes:networking.istio.io/v1:Gateway");
+    if (v.podMonitors) expected.push("kubernetes:monitoring.coreos.com/v1:PodMonitor");
     expect(types).toEqual(expected.sort());
     for (const type of types) {
       const gvk = kubernetesKind(type);
@@ -130,14 +214,61 @@ describe.each(VARIANTS.map((v) => v.label))("Istio custom resources of %s", (lab
       if (gvk) expect(existsSync(schemaFile(gvk.apiVersion, gvk.kind))).toBe(true);
     }
   });
+
+  test("validates every DestinationRule, VirtualService (mesh and ingress), Telemetry and PodMonitor", () => {
+    const run = runOf(v.label);
+    const count = (kind: string) => customResources(run).filter((r) => kindOf(r) === kind).length;
+    expect({
+      DestinationRule: count("DestinationRule"),
+      VirtualService: count("VirtualService"),
+      Telemetry: count("Telemetry"),
+      PodMonitor: count("PodMonitor"),
+    }).toEqual({
+      DestinationRule: 2,
+      // One per instance, plus the ingress's at the Istio gateway.
+      VirtualService: v.gateway ? 3 : 2,
+      Telemetry: 1,
+      PodMonitor: v.podMonitors ? 2 : 0,
+    });
+    for (const r of customResources(run)) {
+      expect({
+        resource: r.name,
+        errors: specErrors(`${String(r.inputs.apiVersion)}`, kindOf(r), r.inputs.spec),
+      }).toEqual({
+        resource: r.name,
+        errors: [],
+      });
+    }
+  });
+
+  test("the validated specs carry the canary's subsets, split, mirror and faults when configured", () => {
+    const run = runOf(v.label);
+    const virtualServices = customResources(run).filter((r) => kindOf(r) === "VirtualService");
+    const rules = customResources(run).filter((r) => kindOf(r) === "DestinationRule");
+    const json = JSON.stringify([...virtualServices, ...rules].map(specOfRecorded));
+    expect(json.includes('"mirrorPercentage"')).toBe(v.canary);
+    expect(json.includes('"fault"')).toBe(v.canary);
+    expect(json.includes('"weight":20')).toBe(v.canary);
+    const canaryRule = rules.find((r) => nsOf(r) === "pingpong-b");
+    const subsets = (specOfRecorded(canaryRule as Recorded).subsets as Array<{ name: string }>).map(
+      (x) => x.name,
+    );
+    expect(subsets).toEqual(v.canary ? ["v1", "v2"] : ["v1"]);
+  });
 });
 
 describe("the schemas catch mistakes", () => {
-  const specOf = (kind: string, name: string): Record<string, unknown> => {
-    const r = istioResources(runOf("dev tlsTermination=istio")).find(
+  const specOf = (
+    kind: string,
+    name: string,
+    label = "dev tlsTermination=istio",
+    namespace?: string,
+  ): Record<string, unknown> => {
+    const r = customResources(runOf(label)).find(
       (x) =>
         kubernetesKind(x.type)?.kind === kind &&
-        (x.inputs as { metadata: { name: string } }).metadata.name === name,
+        (x.inputs as { metadata: { name: string } }).metadata.name === name &&
+        (namespace === undefined || nsOf(x) === namespace),
     );
     if (!r) throw new Error(`no ${kind} ${name}`);
     return structuredClone((r.inputs as { spec: Record<string, unknown> }).spec);
@@ -180,6 +311,69 @@ describe("the schemas catch mistakes", () => {
     );
   });
 
+  test("a DestinationRule whose outlier detection misspells consecutive5xxErrors fails", () => {
+    const spec = specOf("DestinationRule", "pingpong", "dev canary", "pingpong-b") as {
+      trafficPolicy: { outlierDetection: Record<string, unknown> };
+    };
+    expect(specErrors("networking.istio.io/v1", "DestinationRule", spec)).toEqual([]);
+    const outlier = spec.trafficPolicy.outlierDetection;
+    outlier.consecutive5xx = outlier.consecutive5xxErrors;
+    delete outlier.consecutive5xxErrors;
+    expect(specErrors("networking.istio.io/v1", "DestinationRule", spec).join("\n")).toMatch(
+      /additionalProperty":"consecutive5xx"/,
+    );
+  });
+
+  test("a canary VirtualService whose mirrorPercentage is a bare number fails", () => {
+    const spec = specOf("VirtualService", "pingpong", "dev canary", "pingpong-b") as {
+      http: Array<Record<string, unknown>>;
+    };
+    expect(specErrors("networking.istio.io/v1", "VirtualService", spec)).toEqual([]);
+    const split = spec.http.find((h) => h.mirrorPercentage !== undefined);
+    if (!split) throw new Error("no mirrored route");
+    split.mirrorPercentage = 10;
+    expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(
+      /mirrorPercentage must be object/,
+    );
+  });
+
+  test("a VirtualService fault abort with its status as a string fails", () => {
+    const spec = specOf("VirtualService", "pingpong", "dev canary", "pingpong-b") as {
+      http: Array<{ fault?: { abort?: Record<string, unknown> } }>;
+    };
+    const abort = spec.http[0].fault?.abort;
+    if (!abort) throw new Error("no abort fault");
+    abort.httpStatus = "503";
+    expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(/httpStatus/);
+  });
+
+  test("a Telemetry with a misspelt tracing field fails", () => {
+    const spec = specOf("Telemetry", "mesh-default") as { tracing: Array<Record<string, unknown>> };
+    expect(specErrors("telemetry.istio.io/v1", "Telemetry", spec)).toEqual([]);
+    spec.tracing[0].samplingPercentage = spec.tracing[0].randomSamplingPercentage;
+    delete spec.tracing[0].randomSamplingPercentage;
+    expect(specErrors("telemetry.istio.io/v1", "Telemetry", spec).join("\n")).toMatch(
+      /additionalProperty":"samplingPercentage"/,
+    );
+  });
+
+  test("a PodMonitor without its required selector fails", () => {
+    const spec = specOf("PodMonitor", "pingpong");
+    expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec)).toEqual([]);
+    delete spec.selector;
+    expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec).join("\n")).toMatch(
+      /must have required property 'selector'/,
+    );
+  });
+
+  test("a PodMonitor endpoint with the port number as a string fails", () => {
+    const spec = specOf("PodMonitor", "pingpong") as { podMetricsEndpoints: Array<Record<string, unknown>> };
+    spec.podMetricsEndpoints[0].portNumber = "15020";
+    expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec).join("\n")).toMatch(
+      /portNumber must be integer/,
+    );
+  });
+
   test("a kind without a schema file is reported, not skipped", () => {
     expect(() => specErrors("networking.istio.io/v1", "Pingpong", {})).toThrow(/no CRD schema/);
     const fake: Recorded = {
@@ -189,8 +383,16 @@ describe("the schemas catch mistakes", () => {
       inputs: { apiVersion: "networking.istio.io/v1alpha3", kind: "Gateway", spec: {} },
       secretPaths: [],
     };
-    expect(invalidSpecs({ resources: [fake], outputs: {} })).toEqual([
-      "kubernetes:networking.istio.io/v1alpha3:Gateway x: not a v1 networking/security.istio.io type",
+    const podMonitor: Recorded = {
+      type: "kubernetes:monitoring.coreos.com/v1alpha1:PodMonitor",
+      name: "y",
+      id: "y-id",
+      inputs: { apiVersion: "monitoring.coreos.com/v1alpha1", kind: "PodMonitor", spec: {} },
+      secretPaths: [],
+    };
+    expect(invalidSpecs({ resources: [fake, podMonitor], outputs: {} })).toEqual([
+      `kubernetes:networking.istio.io/v1alpha3:Gateway x: ${NOT_V1}`,
+      `kubernetes:monitoring.coreos.com/v1alpha1:PodMonitor y: ${NOT_V1}`,
     ]);
   });
 });

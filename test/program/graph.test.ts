@@ -185,7 +185,11 @@ const BASE_TYPES: Record<string, number> = {
   "pingpong:ingress:IstioIngress": 1,
   "kubernetes:core/v1:Secret": 1,
   "kubernetes:networking.istio.io/v1:Gateway": 1,
-  "kubernetes:networking.istio.io/v1:VirtualService": 1,
+  // The ingress VirtualService plus one mesh VirtualService per instance.
+  "kubernetes:networking.istio.io/v1:VirtualService": 3,
+  // Per instance a DestinationRule (subsets, resilience) and a mesh VirtualService (routes).
+  "pingpong:traffic:Traffic": 2,
+  "kubernetes:networking.istio.io/v1:DestinationRule": 2,
   // Root CA and server certificate.
   "pingpong:tls:Certificates": 1,
   "tls:index/privateKey:PrivateKey": 2,
@@ -196,9 +200,20 @@ const BASE_TYPES: Record<string, number> = {
   "pingpong:verification:Verification": 1,
   "pingpong:verification:Toolbox": 1,
   "kubernetes:batch/v1:Job": 3,
+  // Mesh-wide Telemetry in every mode; with monitoring podmonitors or install, a PodMonitor per
+  // instance and the Grafana dashboard ConfigMap.
+  "pingpong:observability:Observability": 1,
+  "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
+  "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
+  "kubernetes:core/v1:ConfigMap": 1,
 };
 const EXPECTED_TYPES: Record<Env, Record<string, number>> = {
-  dev: BASE_TYPES,
+  dev: {
+    ...BASE_TYPES,
+    // monitoring=install: the monitoring namespace and kube-prometheus-stack beside Istio's four releases.
+    [T.namespace]: 6,
+    [T.release]: 5,
+  },
   prod: {
     ...BASE_TYPES,
     [T.hpa]: 2,
@@ -274,9 +289,13 @@ describe.each(ENVS)("the %s graph", (env) => {
   test("namespaces: a and b injected, c never; restricted Pod Security; part of pingpong", () => {
     const injection: Record<string, string> = { [NS.a]: "enabled", [NS.b]: "enabled", [NS.c]: "disabled" };
     const all = ofType(run(), T.namespace).map((r) => as<INamespace>(r));
-    // Besides the pingpong namespaces, only Istio's: its control plane and the ingress gateway's.
+    // Besides the pingpong namespaces, only Istio's (its control plane and the ingress gateway's)
+    // and, where kube-prometheus-stack is installed (dev), the monitoring namespace.
+    const monitoring =
+      settings[env].observability.monitoring === "install" ? [settings[env].namespaces.monitoring] : [];
+    expect(settings[env].observability.monitoring).toBe(env === "dev" ? "install" : "podmonitors");
     expect(all.map((n) => n.metadata?.name).sort()).toEqual(
-      [...Object.keys(injection), "istio-system", settings[env].namespaces.gateway].sort(),
+      [...Object.keys(injection), "istio-system", settings[env].namespaces.gateway, ...monitoring].sort(),
     );
     const namespaces = all.filter((n) => (n.metadata?.name ?? "") in injection);
     expect(namespaces).toHaveLength(3);

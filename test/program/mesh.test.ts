@@ -19,6 +19,7 @@ const T = {
   authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
   gateway: "kubernetes:networking.istio.io/v1:Gateway",
   virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
 } as const;
 const CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 const ISTIO_CR = /^kubernetes:[a-z.]*istio\.io\//;
@@ -63,6 +64,9 @@ function byName(run: ProgramRun, type: string, namespace: string, name: string):
   if (found.length !== 1) throw new Error(`expected one ${type} ${namespace}/${name}, found ${found.length}`);
   return found[0];
 }
+/** VirtualServices bound to a gateway: the ingress's (the mesh ones name no gateway). */
+const ingressVirtualServices = (run: ProgramRun) =>
+  ofType(run, T.virtualService).filter((r) => r.inputs.spec?.gateways !== undefined);
 /** Whether an input path is secret (itself or one of its parents marked). */
 const isSecret = (r: Recorded, path: string) =>
   r.secretPaths.some((p) => path === p || path.startsWith(`${p}.`));
@@ -99,7 +103,14 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
   const s = () => settings[env];
 
   test("four Helm releases from the official repository at the pinned version", () => {
-    const releases = ofType(run(), T.release);
+    // Besides Istio's, only kube-prometheus-stack where monitoring=install (dev).
+    const monitoring = s().observability.monitoring === "install" ? ["kube-prometheus-stack"] : [];
+    expect(s().observability.monitoring).toBe(env === "dev" ? "install" : "podmonitors");
+    const all = ofType(run(), T.release);
+    expect(all.map((r) => r.inputs.chart).sort()).toEqual(
+      ["base", "cni", "gateway", "istiod", ...monitoring].sort(),
+    );
+    const releases = all.filter((r) => !monitoring.includes(r.inputs.chart));
     expect(releases.map((r) => r.inputs.chart).sort()).toEqual(["base", "cni", "gateway", "istiod"]);
     expect(s().mesh.istioVersion).toBe("1.31.1");
     for (const r of releases) {
@@ -284,22 +295,46 @@ describe.each(["dev", "prod"] as const)("HTTPS at the Istio gateway in %s", (v) 
   });
 
   test("VirtualService routes the hosts through the Gateway to a real port of the pingpong-a Service", () => {
-    const vss = ofType(run(), T.virtualService);
+    const vss = ingressVirtualServices(run());
     expect(vss).toHaveLength(1);
+    // The others are the mesh VirtualServices of pingpong-a and pingpong-b, bound to no gateway.
+    expect(ofType(run(), T.virtualService)).toHaveLength(3);
     const spec = vss[0].inputs.spec;
     const gw = gateway();
+    expect(ns(vss[0])).toBe(s().namespaces.a);
     expect(spec.hosts).toEqual(s().tls.hosts);
     expect(spec.gateways).toEqual([`${ns(gw)}/${nameOf(gw)}`]);
     expect(spec.http).toHaveLength(1);
     const route = spec.http[0];
+    // No canary: one destination, subset v1 of the backend host, all the weight.
+    expect(s().traffic.canary).toBeUndefined();
     expect(route.route).toHaveLength(1);
     const svc = oneIn(run(), T.service, s().namespaces.a);
     expect(route.route[0].destination.host).toBe(fqdn(svc));
+    expect(route.route[0].destination.subset).toBe("v1");
+    expect(route.route[0].weight).toBe(100);
     const ports = (svc.inputs.spec.ports as Array<{ port: number }>).map((p) => p.port);
     expect(ports).toContain(route.route[0].destination.port.number);
-    expect(route.timeout).toMatch(/^\d+s$/);
-    expect(route.retries.attempts).toBeGreaterThan(0);
-    expect(route.retries.perTryTimeout).toMatch(/^\d+s$/);
+    // The subset exists in pingpong-a's DestinationRule for that host.
+    const rule = byName(run(), T.destinationRule, s().namespaces.a, "pingpong");
+    expect(rule.inputs.spec.host).toBe(fqdn(svc));
+    expect(rule.inputs.spec.subsets.map((x: { name: string }) => x.name)).toContain("v1");
+    // Timeout and retries from the stack's settings, as Istio durations.
+    const r = s().traffic.resilience;
+    expect(route.timeout).toBe(`${r.timeoutMs / 1000}s`);
+    expect(route.retries).toEqual({
+      attempts: r.retries.attempts,
+      perTryTimeout: `${r.retries.perTryTimeoutMs / 1000}s`,
+      retryOn: r.retries.retryOn,
+    });
+    expect(r.retries.attempts).toBeGreaterThan(0);
+    expect(r.retries.perTryTimeoutMs).toBeLessThanOrEqual(r.timeoutMs);
+    expect(route.timeout).toMatch(/^\d+(\.\d+)?s$/);
+    expect(route.retries.perTryTimeout).toMatch(/^\d+(\.\d+)?s$/);
+    // The same routes as the mesh VirtualService of pingpong-a.
+    const mesh = byName(run(), T.virtualService, s().namespaces.a, "pingpong");
+    expect(mesh.inputs.spec.gateways).toBeUndefined();
+    expect(spec.http).toEqual(mesh.inputs.spec.http);
   });
 
   test("NetworkPolicy of pingpong-a admits the gateway namespace", () => {
@@ -321,7 +356,11 @@ describe("HTTPS at an Ingress controller (tlsTermination=ingress)", () => {
     expect(ingresses).toHaveLength(1);
     const ing = ingresses[0];
     expect(ofType(run(), T.gateway)).toEqual([]);
-    expect(ofType(run(), T.virtualService)).toEqual([]);
+    expect(ingressVirtualServices(run())).toEqual([]);
+    // Only the mesh VirtualServices of pingpong-a and pingpong-b.
+    expect(ofType(run(), T.virtualService).map(ns).sort()).toEqual(
+      [s().namespaces.a, s().namespaces.b].sort(),
+    );
     expect(ing.inputs.spec.ingressClassName).toBe(s().tls.ingressClassName);
     expect(ing.inputs.spec.tls).toHaveLength(1);
     expect(ing.inputs.spec.tls[0].hosts).toEqual(s().tls.hosts);

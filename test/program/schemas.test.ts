@@ -41,11 +41,14 @@ const ISTIO_AND_HELM = [
   "kubernetes:helm.sh/v3:Release",
   "kubernetes:security.istio.io/v1:AuthorizationPolicy",
   "kubernetes:security.istio.io/v1:PeerAuthentication",
-];
-const ISTIO_INGRESS = [
-  "kubernetes:networking.istio.io/v1:Gateway",
+  // Traffic: per instance a DestinationRule and a mesh VirtualService, in every TLS mode.
+  "kubernetes:networking.istio.io/v1:DestinationRule",
   "kubernetes:networking.istio.io/v1:VirtualService",
+  "kubernetes:telemetry.istio.io/v1:Telemetry",
+  // monitoring podmonitors (prod) and install (dev): PodMonitors for the Prometheus Operator.
+  "kubernetes:monitoring.coreos.com/v1:PodMonitor",
 ];
+const ISTIO_INGRESS = ["kubernetes:networking.istio.io/v1:Gateway"];
 
 describe.each(ENVS)("every Kubernetes object of the %s graph", (env) => {
   test("is valid against the upstream schema of its kind", () => {
@@ -68,6 +71,8 @@ describe.each(ENVS)("every Kubernetes object of the %s graph", (env) => {
     const expected = [
       "kubernetes:apps/v1:Deployment",
       "kubernetes:batch/v1:Job",
+      // The Grafana dashboard.
+      "kubernetes:core/v1:ConfigMap",
       "kubernetes:core/v1:Namespace",
       "kubernetes:core/v1:Secret",
       "kubernetes:core/v1:Service",
@@ -119,6 +124,9 @@ describe("the validator", () => {
     "kubernetes:notistio.io/v1:Gateway",
     "kubernetes:istio.io.example.com/v1:Gateway",
     "kubernetes:helm.sh.example.com/v1:Release",
+    "kubernetes:coreos.com/v1:PodMonitor",
+    "kubernetes:monitoring.coreos.com.example.com/v1:PodMonitor",
+    "kubernetes:core/v1:PodMonitor",
     "kubernetes:apps/v1:deployment",
     "kubernetes:apps/v1:Deployment2",
   ])("reports %s as having no validator instead of skipping it", (type) => {
@@ -137,6 +145,8 @@ describe("the validator", () => {
   test.each([
     "kubernetes:networking.istio.io/v1:PeerAuthentication",
     "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+    "kubernetes:telemetry.istio.io/v1:Telemetry",
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor",
     "kubernetes:helm.sh/v3:Release",
   ])("leaves %s to the CRD schema tests (no kubernetes-models validator required)", (type) => {
     const r: Recorded = {

@@ -47,6 +47,51 @@ const tlsCommon = {
   keyAlgorithm: "ECDSA-P256" as const,
 };
 const timing = { tickMs: 1000, pingTimeoutMs: 2000, shutdownTimeoutSeconds: 20 };
+/** Fault injection and retry conditions every environment shares (stacks/defaults.ts `common`). */
+const faultsOff = { delayPercent: 0, delayMs: 500, abortPercent: 0, abortStatus: 503 };
+const RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,5xx";
+/** No canary by default: traffic.canary is absent. */
+const devTraffic: Settings["traffic"] = {
+  canary: undefined,
+  resilience: {
+    timeoutMs: 3000,
+    retries: { attempts: 2, perTryTimeoutMs: 1000, retryOn: RETRY_ON },
+    outlier: {
+      consecutive5xxErrors: 5,
+      intervalSeconds: 10,
+      baseEjectionSeconds: 30,
+      maxEjectionPercent: 100,
+    },
+    connectionPool: { maxConnections: 100, maxPendingRequests: 100, maxRequestsPerConnection: 0 },
+    faults: faultsOff,
+  },
+};
+/** Timeouts, retries and circuit breaking shared by staging and prod (stacks/defaults.ts `production`). */
+const productionTraffic: Settings["traffic"] = {
+  canary: undefined,
+  resilience: {
+    timeoutMs: 2000,
+    retries: { attempts: 2, perTryTimeoutMs: 800, retryOn: RETRY_ON },
+    outlier: {
+      consecutive5xxErrors: 5,
+      intervalSeconds: 10,
+      baseEjectionSeconds: 30,
+      maxEjectionPercent: 50,
+    },
+    connectionPool: { maxConnections: 200, maxPendingRequests: 200, maxRequestsPerConnection: 0 },
+    faults: faultsOff,
+  },
+};
+const devObservability: Settings["observability"] = {
+  monitoring: "install",
+  prometheusStackVersion: "85.1.2",
+  traceSamplingPercent: 100,
+};
+const productionObservability: Settings["observability"] = {
+  monitoring: "podmonitors",
+  prometheusStackVersion: "85.1.2",
+  traceSamplingPercent: 1,
+};
 
 describe("parseSettings: environment defaults", () => {
   test("dev needs nothing: a kind cluster, its local registry, one replica, no autoscaler, no budget", () => {
@@ -85,6 +130,8 @@ describe("parseSettings: environment defaults", () => {
         earlyRenewalHours: 168,
         caValidityHours: 8760,
       },
+      traffic: devTraffic,
+      observability: devObservability,
     };
     expect(parseSettings({}, "dev")).toEqual(expected);
   });
@@ -125,6 +172,8 @@ describe("parseSettings: environment defaults", () => {
         earlyRenewalHours: 720,
         caValidityHours: 43800,
       },
+      traffic: productionTraffic,
+      observability: productionObservability,
     };
     expect(parseSettings(raw(CLUSTER), "staging")).toEqual(expected);
   });
@@ -165,6 +214,8 @@ describe("parseSettings: environment defaults", () => {
         earlyRenewalHours: 720,
         caValidityHours: 87600,
       },
+      traffic: productionTraffic,
+      observability: productionObservability,
     };
     expect(parseSettings(raw(CLUSTER), "prod")).toEqual(expected);
   });

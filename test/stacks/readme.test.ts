@@ -18,7 +18,7 @@ describe("README", () => {
   test("the configuration reference lists every key of the schema", () => {
     const start = readme.indexOf("### Configuration");
     const reference = readme.slice(start, readme.indexOf("\n## ", start));
-    const listed = [...reference.matchAll(/^\| `([A-Za-z]+)` +\|/gm)].map((m) => m[1]);
+    const listed = [...reference.matchAll(/^\| `([A-Za-z0-9]+)` +\|/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(Object.keys(SCHEMA).sort());
   });
 });

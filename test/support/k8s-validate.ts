@@ -85,16 +85,22 @@ export function manifestOf(r: Recorded): Manifest {
   return { apiVersion: gvk.apiVersion, kind: gvk.kind, metadata, ...rest };
 }
 
+/** API groups of custom resources checked against their CRD schemas (besides `istio.io`, `*.istio.io`). */
+const CRD_GROUPS = ["monitoring.coreos.com"];
+
 /**
  * Whether a recorded resource is validated elsewhere, not by kubernetes-models: Istio custom
- * resources (API groups `istio.io` and `*.istio.io`, checked against their CRD schemas in
- * test/program/crd-schemas.test.ts) and Helm releases (`helm.sh`, no API object of their own).
- * Every other `kubernetes:` type, including unknown core kinds, must have a model.
+ * resources (API groups `istio.io` and `*.istio.io`, e.g. networking, security and
+ * telemetry.istio.io) and Prometheus Operator resources (`monitoring.coreos.com`), checked against
+ * their CRD schemas in test/program/crd-schemas.test.ts, and Helm releases (`helm.sh`, no API
+ * object of their own). Every other `kubernetes:` type, including unknown core kinds, must have a model.
  */
 export function isValidatedElsewhere(r: Recorded): boolean {
   const group = /^kubernetes:([a-z0-9.]+)\/[a-z0-9]+:[A-Za-z]+$/.exec(r.type)?.[1];
   if (group === undefined) return false;
-  return group === "helm.sh" || group === "istio.io" || group.endsWith(".istio.io");
+  return (
+    group === "helm.sh" || group === "istio.io" || group.endsWith(".istio.io") || CRD_GROUPS.includes(group)
+  );
 }
 
 /**

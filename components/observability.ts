@@ -1,0 +1,147 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GRAFANA_DASHBOARD_LABEL, dashboardConfigMapData, pingpongDashboard } from "./dashboard";
+import { standardLabels } from "./labels";
+import { ISTIO } from "./mesh";
+import { serviceSelector } from "./workload";
+
+export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
+export const DASHBOARD_UID = "pingpong-overview";
+
+/**
+ * Where the sidecar serves merged metrics: the app's own (from its prometheus.io annotations),
+ * Envoy's and the agent's, in plaintext, so a Prometheus outside the mesh scrapes pods under STRICT mTLS.
+ */
+export const MERGED_METRICS = { port: ISTIO.agentPort, path: "/stats/prometheus" } as const;
+
+export type MonitoringMode = "install" | "podmonitors" | "none";
+
+/** PodMonitor spec scraping pingpong's merged metrics in one namespace. */
+export function podMonitorSpec(): Record<string, unknown> {
+  return {
+    selector: { matchLabels: serviceSelector() },
+    podMetricsEndpoints: [{ portNumber: MERGED_METRICS.port, path: MERGED_METRICS.path, interval: "15s" }],
+  };
+}
+
+/** Telemetry spec for the whole mesh: Envoy access logs and the trace sampling rate. */
+export function telemetrySpec(accessLogs: boolean, traceSamplingPercent: number): Record<string, unknown> {
+  return {
+    accessLogging: [{ providers: [{ name: "envoy" }], disabled: !accessLogs }],
+    tracing: [{ randomSamplingPercentage: traceSamplingPercent }],
+  };
+}
+
+/** kube-prometheus-stack values: Prometheus picks up every PodMonitor, Grafana every labelled dashboard. */
+export function prometheusStackValues(): Record<string, unknown> {
+  const [labelKey, labelValue] = Object.entries(GRAFANA_DASHBOARD_LABEL)[0];
+  return {
+    prometheus: {
+      prometheusSpec: {
+        podMonitorSelectorNilUsesHelmValues: false,
+        serviceMonitorSelectorNilUsesHelmValues: false,
+      },
+    },
+    grafana: {
+      sidecar: { dashboards: { enabled: true, label: labelKey, labelValue, searchNamespace: "ALL" } },
+    },
+  };
+}
+
+export interface ObservabilityArgs {
+  mode: MonitoringMode;
+  /** Namespace of Prometheus and Grafana (created when mode is install). */
+  monitoringNamespace: string;
+  prometheusStackVersion: string;
+  /** Namespaces whose pingpong pods are scraped and charted. */
+  namespaces: Record<string, pulumi.Input<string>>;
+  istioRootNamespace: pulumi.Input<string>;
+  accessLogs: boolean;
+  traceSamplingPercent: number;
+  controlPlane: pulumi.Resource[];
+}
+
+/**
+ * Scraping, telemetry and the dashboard: kube-prometheus-stack when asked, PodMonitors for the
+ * pingpong pods, an Istio Telemetry resource and the generated Grafana dashboard as a ConfigMap.
+ */
+export class Observability extends pulumi.ComponentResource {
+  public readonly dashboardUid = DASHBOARD_UID;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:observability:Observability", name, {}, opts);
+    const labels = standardLabels("pingpong", "observability");
+    new k8s.apiextensions.CustomResource(
+      `${name}-telemetry`,
+      {
+        apiVersion: "telemetry.istio.io/v1",
+        kind: "Telemetry",
+        // In the root namespace, a Telemetry without selector applies to the whole mesh.
+        metadata: { name: "mesh-default", namespace: args.istioRootNamespace, labels },
+        spec: telemetrySpec(args.accessLogs, args.traceSamplingPercent),
+      },
+      { parent: this, dependsOn: args.controlPlane },
+    );
+    if (args.mode === "none") {
+      this.registerOutputs({ dashboardUid: this.dashboardUid });
+      return;
+    }
+
+    let operator: pulumi.Resource[] = [];
+    let monitoringNs: pulumi.Input<string> = args.monitoringNamespace;
+    if (args.mode === "install") {
+      const ns = new k8s.core.v1.Namespace(
+        `${name}-namespace`,
+        { metadata: { name: args.monitoringNamespace, labels: standardLabels("monitoring", "namespace") } },
+        { parent: this },
+      );
+      monitoringNs = ns.metadata.name;
+      operator = [
+        new k8s.helm.v3.Release(
+          `${name}-kube-prometheus-stack`,
+          {
+            name: "kube-prometheus-stack",
+            chart: "kube-prometheus-stack",
+            version: args.prometheusStackVersion,
+            namespace: ns.metadata.name,
+            repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
+            values: prometheusStackValues(),
+            atomic: true,
+            timeout: 900,
+          },
+          { parent: this },
+        ),
+      ];
+    }
+    for (const [key, namespace] of Object.entries(args.namespaces)) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${key}-podmonitor`,
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PodMonitor",
+          metadata: { name: "pingpong", namespace, labels },
+          spec: podMonitorSpec(),
+        },
+        { parent: this, dependsOn: operator },
+      );
+    }
+    const namespaceNames = pulumi.all(Object.values(args.namespaces));
+    new k8s.core.v1.ConfigMap(
+      `${name}-dashboard`,
+      {
+        metadata: {
+          name: "pingpong-dashboard",
+          namespace: monitoringNs,
+          labels: { ...labels, ...GRAFANA_DASHBOARD_LABEL },
+        },
+        data: namespaceNames.apply((names) =>
+          dashboardConfigMapData(
+            pingpongDashboard({ uid: DASHBOARD_UID, title: "pingpong", namespaces: names }),
+          ),
+        ),
+      },
+      { parent: this, dependsOn: operator },
+    );
+    this.registerOutputs({ dashboardUid: this.dashboardUid });
+  }
+}

@@ -1,0 +1,245 @@
+import { parseSettings, type Settings } from "../../stacks/settings";
+import { ofType, runProgram, type ProgramRun, type Recorded } from "../support/program";
+import { stackConfig } from "../support/stack-files";
+
+/** Recorded inputs: JSON from the program, as untyped as the harness records them. */
+type Json = Recorded["inputs"];
+type Labels = Record<string, string>;
+
+const T = {
+  namespace: "kubernetes:core/v1:Namespace",
+  configMap: "kubernetes:core/v1:ConfigMap",
+  service: "kubernetes:core/v1:Service",
+  deployment: "kubernetes:apps/v1:Deployment",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  release: "kubernetes:helm.sh/v3:Release",
+  telemetry: "kubernetes:telemetry.istio.io/v1:Telemetry",
+  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+} as const;
+const PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts";
+/** Where the sidecar serves the merged (app + Envoy + agent) metrics in plaintext. */
+const MERGED = { port: 15020, path: "/stats/prometheus" } as const;
+
+type Variant = "dev" | "prod" | "dev-podmonitors" | "dev-none" | "prod-install" | "prod-none";
+const VARIANTS: Record<Variant, { stack: "dev" | "prod"; config: Record<string, string> }> = {
+  dev: { stack: "dev", config: {} },
+  prod: { stack: "prod", config: {} },
+  "dev-podmonitors": { stack: "dev", config: { "pingpong:monitoring": "podmonitors" } },
+  "dev-none": { stack: "dev", config: { "pingpong:monitoring": "none" } },
+  "prod-install": {
+    stack: "prod",
+    config: { "pingpong:monitoring": "install", "pingpong:prometheusStackVersion": "80.0.1" },
+  },
+  "prod-none": { stack: "prod", config: { "pingpong:monitoring": "none" } },
+};
+const runs = {} as Record<Variant, ProgramRun>;
+const settings = {} as Record<Variant, Settings>;
+
+beforeAll(async () => {
+  for (const [v, { stack, config }] of Object.entries(VARIANTS) as Array<
+    [Variant, (typeof VARIANTS)[Variant]]
+  >) {
+    const full = { ...stackConfig(stack), ...config };
+    settings[v] = parseSettings(full, stack);
+    runs[v] = await runProgram(stack, full);
+  }
+}, 120_000);
+
+const nsOf = (r: Recorded): string => r.inputs.metadata?.namespace;
+const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
+const inNs = (run: ProgramRun, type: string, namespace: string) =>
+  ofType(run, type).filter((r) => nsOf(r) === namespace);
+function only(run: ProgramRun, type: string): Recorded {
+  const found = ofType(run, type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+function chart(run: ProgramRun, name: string): Recorded | undefined {
+  return ofType(run, T.release).find((r) => r.inputs.chart === name);
+}
+const selects = (selector: Labels, labels: Labels) =>
+  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+const pingpongNamespaces = (s: Settings) => [s.namespaces.a, s.namespaces.b];
+
+describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
+  test("one mesh-wide Telemetry in istio-system: envoy access logs, sampling per stack", () => {
+    const telemetry = only(runs[v], T.telemetry);
+    expect(nsOf(telemetry)).toBe("istio-system");
+    const spec = telemetry.inputs.spec;
+    expect(spec.selector).toBeUndefined();
+    expect(spec.targetRefs).toBeUndefined();
+    expect(spec.accessLogging).toEqual([
+      { providers: [{ name: "envoy" }], disabled: !settings[v].mesh.accessLogs },
+    ]);
+    expect(settings[v].mesh.accessLogs).toBe(true);
+    expect(spec.tracing).toEqual([{ randomSamplingPercentage: v === "dev" ? 100 : 1 }]);
+    expect(spec.tracing[0].randomSamplingPercentage).toBe(settings[v].observability.traceSamplingPercent);
+  });
+
+  test("the Telemetry waits for Istio's control plane", () => {
+    expect(only(runs[v], T.telemetry).dependsOn).toEqual(
+      expect.arrayContaining(["istio-base", "istio-istiod", "istio-cni"]),
+    );
+  });
+
+  test("Istio keeps enablePrometheusMerge: Prometheus scrapes the merged port under STRICT mTLS", () => {
+    const istiod = chart(runs[v], "istiod");
+    expect(istiod?.inputs.values.meshConfig.enablePrometheusMerge).toBe(true);
+    // The merged port is outside mTLS: the scrape needs no mesh certificate.
+    expect(runs[v].outputs.mtlsModes).toEqual(expect.objectContaining({ a: "STRICT", b: "STRICT" }));
+    // The app's own metrics reach the merged endpoint through its prometheus.io annotations.
+    for (const n of pingpongNamespaces(settings[v])) {
+      const [d] = inNs(runs[v], T.deployment, n);
+      const annotations = d.inputs.spec.template.metadata.annotations as Labels;
+      expect(annotations["prometheus.io/scrape"]).toBe("true");
+      expect(annotations["prometheus.io/port"]).toEqual(expect.stringMatching(/^\d+$/));
+    }
+  });
+});
+
+describe.each(["dev", "prod", "dev-podmonitors", "prod-install"] as const)("PodMonitors in %s", (v) => {
+  const run = () => runs[v];
+  const s = () => settings[v];
+
+  test("one PodMonitor per pingpong namespace, selecting exactly the Service's pods, on 15020 /stats/prometheus", () => {
+    const monitors = ofType(run(), T.podMonitor);
+    expect(monitors.map(nsOf).sort()).toEqual(pingpongNamespaces(s()).sort());
+    for (const n of pingpongNamespaces(s())) {
+      const [monitor] = inNs(run(), T.podMonitor, n);
+      const [service] = inNs(run(), T.service, n);
+      const spec = monitor.inputs.spec;
+      expect(spec.selector).toEqual({ matchLabels: service.inputs.spec.selector });
+      expect(spec.namespaceSelector).toBeUndefined();
+      expect(spec.podMetricsEndpoints).toHaveLength(1);
+      expect(spec.podMetricsEndpoints[0]).toEqual(
+        expect.objectContaining({ portNumber: MERGED.port, path: MERGED.path }),
+      );
+      const [d] = inNs(run(), T.deployment, n);
+      expect(selects(spec.selector.matchLabels, d.inputs.spec.template.metadata.labels)).toBe(true);
+    }
+  });
+
+  test("each NetworkPolicy lets the monitoring namespace reach 15020 on the pods the PodMonitor selects", () => {
+    for (const n of pingpongNamespaces(s())) {
+      const [policy] = inNs(run(), T.networkPolicy, n);
+      const [monitor] = inNs(run(), T.podMonitor, n);
+      const spec = policy.inputs.spec;
+      // The policy applies to the scraped pods.
+      expect(
+        selects(spec.podSelector.matchLabels as Labels, monitor.inputs.spec.selector.matchLabels as Labels),
+      ).toBe(true);
+      const fromMonitoring = (spec.ingress as Json[]).filter((rule) =>
+        (rule.from as Json[]).some(
+          (p) =>
+            p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === s().namespaces.monitoring &&
+            p.podSelector === undefined,
+        ),
+      );
+      const ports = fromMonitoring.flatMap(
+        (rule) => rule.ports as Array<{ protocol: string; port: unknown }>,
+      );
+      expect(ports).toContainEqual({ protocol: "TCP", port: MERGED.port });
+    }
+  });
+
+  test("the dashboard ConfigMap: valid JSON, uid = dashboardUid, template namespaces = pingpong namespaces", () => {
+    const cm = only(run(), T.configMap);
+    expect(nsOf(cm)).toBe(s().namespaces.monitoring);
+    expect(cm.inputs.metadata.labels).toEqual(expect.objectContaining({ grafana_dashboard: "1" }));
+    const files = Object.keys(cm.inputs.data as object);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/\.json$/);
+    const dashboard = JSON.parse(cm.inputs.data[files[0]] as string);
+    expect(dashboard.uid).toBe(run().outputs.dashboardUid);
+    expect(typeof dashboard.uid).toBe("string");
+    expect((run().outputs.summary as { dashboardUid: unknown }).dashboardUid).toBe(dashboard.uid);
+    const variable = (dashboard.templating.list as Json[]).find((x) => x.name === "namespace");
+    expect(variable).toBeDefined();
+    expect(String(variable.query).split(",")).toEqual(pingpongNamespaces(s()));
+    expect(
+      (variable.options as Array<{ value: string }>).map((o) => o.value).filter((x) => x !== "$__all"),
+    ).toEqual(pingpongNamespaces(s()));
+  });
+});
+
+describe.each(["dev", "prod-install"] as const)("monitoring=install (%s)", (v) => {
+  const run = () => runs[v];
+  const s = () => settings[v];
+  const stack = () => {
+    const r = chart(run(), "kube-prometheus-stack");
+    if (!r) throw new Error("no kube-prometheus-stack release");
+    return r;
+  };
+
+  test("kube-prometheus-stack from prometheus-community at the configured version, in the monitoring namespace", () => {
+    expect(s().observability.monitoring).toBe("install");
+    const release = stack();
+    expect(release.inputs.version).toBe(s().observability.prometheusStackVersion);
+    expect(release.inputs.version).toBe(v === "dev" ? "85.1.2" : "80.0.1");
+    expect(release.inputs.repositoryOpts).toEqual({ repo: PROMETHEUS_REPO });
+    expect(release.inputs.namespace).toBe(s().namespaces.monitoring);
+    const namespace = ofType(run(), T.namespace).find((r) => nameOf(r) === s().namespaces.monitoring);
+    expect(namespace).toBeDefined();
+    expect(release.dependsOn).toContain(namespace?.name);
+  });
+
+  test("values: Prometheus picks up every PodMonitor; Grafana's sidecar loads the ConfigMap's label", () => {
+    const values = stack().inputs.values;
+    expect(values.prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues).toBe(false);
+    const sidecar = values.grafana.sidecar.dashboards;
+    expect(sidecar.enabled).toBe(true);
+    const cm = only(run(), T.configMap);
+    const labels = cm.inputs.metadata.labels as Labels;
+    expect(labels[sidecar.label as string]).toBe(sidecar.labelValue);
+    expect({ label: sidecar.label, value: sidecar.labelValue }).toEqual({
+      label: "grafana_dashboard",
+      value: "1",
+    });
+    // The sidecar searches the ConfigMap's namespace.
+    expect([nsOf(cm), "ALL"]).toContain(sidecar.searchNamespace ?? nsOf(cm));
+  });
+
+  test("the PodMonitors and the dashboard ConfigMap wait for the release (its CRDs and Grafana)", () => {
+    const release = stack().name;
+    for (const r of [...ofType(run(), T.podMonitor), only(run(), T.configMap)])
+      expect({ r: r.name, deps: r.dependsOn }).toEqual({
+        r: r.name,
+        deps: expect.arrayContaining([release]),
+      });
+  });
+});
+
+describe.each(["prod", "dev-podmonitors"] as const)("monitoring=podmonitors (%s)", (v) => {
+  test("no Release and no monitoring namespace: the Prometheus Operator is already there", () => {
+    expect(settings[v].observability.monitoring).toBe("podmonitors");
+    expect(chart(runs[v], "kube-prometheus-stack")).toBeUndefined();
+    expect(
+      ofType(runs[v], T.release)
+        .map((r) => r.inputs.chart)
+        .sort(),
+    ).toEqual(["base", "cni", "gateway", "istiod"]);
+    expect(ofType(runs[v], T.namespace).map(nameOf)).not.toContain(settings[v].namespaces.monitoring);
+    expect(ofType(runs[v], T.podMonitor)).toHaveLength(2);
+    for (const r of ofType(runs[v], T.podMonitor))
+      expect(r.dependsOn).not.toContain("observability-kube-prometheus-stack");
+  });
+});
+
+describe.each(["dev-none", "prod-none"] as const)("monitoring=none (%s)", (v) => {
+  test("no PodMonitor, no dashboard ConfigMap, no Release; the Telemetry stays", () => {
+    expect(ofType(runs[v], T.podMonitor)).toEqual([]);
+    expect(ofType(runs[v], T.configMap)).toEqual([]);
+    expect(chart(runs[v], "kube-prometheus-stack")).toBeUndefined();
+    expect(ofType(runs[v], T.namespace).map(nameOf)).not.toContain(settings[v].namespaces.monitoring);
+    const telemetry = only(runs[v], T.telemetry);
+    expect(nsOf(telemetry)).toBe("istio-system");
+    expect(telemetry.inputs.spec.tracing).toEqual([
+      { randomSamplingPercentage: settings[v].observability.traceSamplingPercent },
+    ]);
+  });
+
+  test("dashboardUid is still exported: the contract does not depend on the mode", () => {
+    expect(runs[v].outputs.dashboardUid).toBe(runs.dev.outputs.dashboardUid);
+    expect(runs[v].outputs.dashboardUid).toEqual(expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/));
+  });
+});
