@@ -54,9 +54,14 @@ if [ "$stack" = dev ] && [ "$action" = up ]; then
   bash stacks/kind/up.sh
 fi
 
+# The production bar (policy/): mandatory or advisory per environment; unknown stacks get prod's.
+policy_config=policy/config/$stack.json
+[ -f "$policy_config" ] || policy_config=policy/config/prod.json
+policy=(--policy-pack policy --policy-pack-config "$policy_config")
+
 pulumi stack select --create "$stack" >/dev/null
 case "$action" in
-  up) exec pulumi up --stack "$stack" "$@" ;;
-  preview) exec pulumi preview --diff --stack "$stack" "$@" ;;
+  up) exec pulumi up --stack "$stack" "${policy[@]}" "$@" ;;
+  preview) exec pulumi preview --diff --stack "$stack" "${policy[@]}" "$@" ;;
   down) exec pulumi destroy --stack "$stack" "$@" ;;
 esac

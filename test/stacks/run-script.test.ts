@@ -28,6 +28,7 @@ function sandbox(tools: string[]): {
   mkdirSync(path.join(dir, "stacks/kind"), { recursive: true });
   cpSync(path.join(root, "stacks/run.sh"), path.join(dir, "stacks/run.sh"));
   cpSync(path.join(root, "stacks/kind"), path.join(dir, "stacks/kind"), { recursive: true });
+  cpSync(path.join(root, "policy/config"), path.join(dir, "policy/config"), { recursive: true });
   const bin = path.join(dir, "bin");
   mkdirSync(bin);
   for (const cmd of ["bash", "dirname", "mkdir", "cat", "grep", "printf", "env"]) {
@@ -96,7 +97,9 @@ describe("stacks/run.sh (npm run up | preview | down)", () => {
     expect(lines.indexOf("pulumi stack select --create dev")).toBeGreaterThan(
       lines.findIndex((l) => l.startsWith("kind create")),
     );
-    expect(lines[lines.length - 1]).toBe("pulumi up --stack dev --yes");
+    expect(lines[lines.length - 1]).toBe(
+      "pulumi up --stack dev --policy-pack policy --policy-pack-config policy/config/dev.json --yes",
+    );
   });
 
   test("preview on another stack needs only pulumi and keeps the caller's backend and passphrase", () => {
@@ -108,6 +111,8 @@ describe("stacks/run.sh (npm run up | preview | down)", () => {
     expect(existsSync(path.join(box.dir, ".pulumi"))).toBe(false);
     const calls = readFileSync(path.join(box.dir, "calls.log"), "utf8");
     expect(calls).not.toContain("kind");
-    expect(calls.trim().split("\n").pop()).toBe("pulumi preview --diff --stack prod");
+    expect(calls.trim().split("\n").pop()).toBe(
+      "pulumi preview --diff --stack prod --policy-pack policy --policy-pack-config policy/config/prod.json",
+    );
   });
 });
