@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_PATHS } from "../app/src/contract";
 import { standardLabels } from "./labels";
-import { RUN_AS } from "./workload";
+import { RUN_AS, restrictedContainerSecurity } from "./workload";
 
 /** Labels of verification pods; NetworkPolicies let them call pingpong like the real peer. */
 export const VERIFIER_LABELS = {
@@ -131,12 +131,7 @@ export class Verification extends pulumi.ComponentResource {
                       requests: { cpu: "10m", memory: "32Mi" },
                       limits: { cpu: "100m", memory: "64Mi" },
                     },
-                    securityContext: {
-                      allowPrivilegeEscalation: false,
-                      readOnlyRootFilesystem: true,
-                      runAsNonRoot: true,
-                      capabilities: { drop: ["ALL"] },
-                    },
+                    securityContext: restrictedContainerSecurity(),
                     volumeMounts: check.tlsSecretName
                       ? [{ name: "tls", mountPath: "/etc/pingpong/tls", readOnly: true }]
                       : undefined,
@@ -211,12 +206,7 @@ export class Toolbox extends pulumi.ComponentResource {
                     requests: { cpu: "5m", memory: "16Mi" },
                     limits: { cpu: "100m", memory: "64Mi" },
                   },
-                  securityContext: {
-                    allowPrivilegeEscalation: false,
-                    readOnlyRootFilesystem: true,
-                    runAsNonRoot: true,
-                    capabilities: { drop: ["ALL"] },
-                  },
+                  securityContext: restrictedContainerSecurity(),
                 },
               ],
             },

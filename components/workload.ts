@@ -85,6 +85,18 @@ export function terminationGracePeriodSeconds(w: WorkloadSettings): number {
   return w.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS;
 }
 
+/** The restricted Pod Security profile's demands on a container: no privilege, nothing writable, no capability. */
+export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
 export function container(args: {
   image: Input<string>;
   version: string;
@@ -140,16 +152,7 @@ export function container(args: {
     startupProbe: { ...probe(PATHS.healthz), periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 1 },
     readinessProbe: { ...probe(PATHS.readyz), periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 },
     livenessProbe: { ...probe(PATHS.healthz), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: RUN_AS,
-      runAsGroup: RUN_AS,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      privileged: false,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: { ...restrictedContainerSecurity(), runAsUser: RUN_AS, runAsGroup: RUN_AS },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Resilience } from "../components/traffic";
 import { DEFAULTS, ENVIRONMENTS, type Defaults, type Environment } from "./defaults";
 import { CONFIG_NAMESPACE, SCHEMA, type ConfigKey } from "./schema";
 
@@ -84,22 +85,7 @@ export interface Settings {
       header: string;
       mirrorPercent: number;
     };
-    resilience: {
-      timeoutMs: number;
-      retries: { attempts: number; perTryTimeoutMs: number; retryOn: string };
-      outlier: {
-        consecutive5xxErrors: number;
-        intervalSeconds: number;
-        baseEjectionSeconds: number;
-        maxEjectionPercent: number;
-      };
-      connectionPool: {
-        maxConnections: number;
-        maxPendingRequests: number;
-        maxRequestsPerConnection: number;
-      };
-      faults: { delayPercent: number; delayMs: number; abortPercent: number; abortStatus: number };
-    };
+    resilience: Resilience;
   };
   observability: {
     monitoring: (typeof MONITORING_MODES)[number];
