@@ -1,5 +1,14 @@
-import { parseSettings, type Settings } from "../../stacks/settings";
-import { ofType, oneIn, runProgram, type ProgramRun, type Recorded } from "../support/program";
+import type { Settings } from "../../stacks/settings";
+import {
+  inNamespace,
+  nameOf,
+  namespaceOf,
+  ofType,
+  oneIn,
+  runWithSettings,
+  type ProgramRun,
+  type Recorded,
+} from "../support/program";
 import { stackConfig } from "../support/stack-files";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
@@ -42,18 +51,15 @@ beforeAll(async () => {
   for (const [v, { stack, config }] of Object.entries(VARIANTS) as Array<
     [Variant, (typeof VARIANTS)[Variant]]
   >) {
-    const full = { ...stackConfig(stack), ...config };
-    const raw: Record<string, string> = {};
-    for (const [k, val] of Object.entries(full)) raw[k.includes(":") ? k : `pingpong:${k}`] = String(val);
-    settings[v] = parseSettings(raw, stack);
-    runs[v] = await runProgram(stack, full);
+    ({ settings: settings[v], run: runs[v] } = await runWithSettings(stack, {
+      ...stackConfig(stack),
+      ...config,
+    }));
   }
 }, 120_000);
 
-const ns = (r: Recorded): string => r.inputs.metadata?.namespace;
-const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
-const inNs = (run: ProgramRun, type: string, namespace: string) =>
-  ofType(run, type).filter((r) => ns(r) === namespace);
+const ns = namespaceOf;
+const inNs = inNamespace;
 function release(run: ProgramRun, chart: string): Recorded {
   const found = ofType(run, T.release).filter((r) => r.inputs.chart === chart);
   if (found.length !== 1) throw new Error(`expected one ${chart} release, found ${found.length}`);

@@ -1,5 +1,13 @@
-import { parseSettings, type Settings } from "../../stacks/settings";
-import { ofType, runProgram, type ProgramRun, type Recorded } from "../support/program";
+import type { Settings } from "../../stacks/settings";
+import {
+  inNamespace,
+  nameOf,
+  namespaceOf,
+  ofType,
+  runWithSettings,
+  type ProgramRun,
+  type Recorded,
+} from "../support/program";
 import { stackConfig } from "../support/stack-files";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
@@ -39,16 +47,15 @@ beforeAll(async () => {
   for (const [v, { stack, config }] of Object.entries(VARIANTS) as Array<
     [Variant, (typeof VARIANTS)[Variant]]
   >) {
-    const full = { ...stackConfig(stack), ...config };
-    settings[v] = parseSettings(full, stack);
-    runs[v] = await runProgram(stack, full);
+    ({ settings: settings[v], run: runs[v] } = await runWithSettings(stack, {
+      ...stackConfig(stack),
+      ...config,
+    }));
   }
 }, 120_000);
 
-const nsOf = (r: Recorded): string => r.inputs.metadata?.namespace;
-const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
-const inNs = (run: ProgramRun, type: string, namespace: string) =>
-  ofType(run, type).filter((r) => nsOf(r) === namespace);
+const nsOf = namespaceOf;
+const inNs = inNamespace;
 function only(run: ProgramRun, type: string): Recorded {
   const found = ofType(run, type);
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);

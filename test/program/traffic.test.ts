@@ -1,6 +1,14 @@
 import { ENV } from "../../app/src/contract";
 import { parseSettings, SettingsError, type Settings } from "../../stacks/settings";
-import { ofType, runProgram, type ProgramRun, type Recorded } from "../support/program";
+import {
+  inNamespace,
+  nameOf,
+  ofType,
+  runProgram,
+  runWithSettings,
+  type ProgramRun,
+  type Recorded,
+} from "../support/program";
 import { stackConfig } from "../support/stack-files";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
@@ -76,16 +84,14 @@ beforeAll(async () => {
   for (const [v, { stack, config }] of Object.entries(VARIANTS) as Array<
     [Variant, (typeof VARIANTS)[Variant]]
   >) {
-    const full = { ...stackConfig(stack), ...raw(config) };
-    settings[v] = parseSettings(full, stack);
-    runs[v] = await runProgram(stack, full);
+    ({ settings: settings[v], run: runs[v] } = await runWithSettings(stack, {
+      ...stackConfig(stack),
+      ...config,
+    }));
   }
 }, 120_000);
 
-const nsOf = (r: Recorded): string => r.inputs.metadata?.namespace;
-const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
-const inNs = (run: ProgramRun, type: string, namespace: string) =>
-  ofType(run, type).filter((r) => nsOf(r) === namespace);
+const inNs = inNamespace;
 function one(run: ProgramRun, type: string, namespace: string, name: string): Recorded {
   const found = inNs(run, type, namespace).filter((r) => nameOf(r) === name);
   if (found.length !== 1) throw new Error(`expected one ${type} ${namespace}/${name}, found ${found.length}`);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as PulumiNs from "@pulumi/pulumi";
+import { parseSettings, type Settings } from "../../stacks/settings";
 
 type PulumiModule = typeof PulumiNs;
 
@@ -182,4 +183,28 @@ export function kubernetesKind(type: string): { apiVersion: string; kind: string
   if (!m) return undefined;
   const [, group, version, kind] = m;
   return { apiVersion: group === "core" ? version : `${group}/${version}`, kind };
+}
+
+/** Keys as the engine passes them (`pingpong:` prefix added where missing), values as strings. */
+export function engineConfig(config: Record<string, string | number | boolean>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) out[k.includes(":") ? k : `pingpong:${k}`] = String(v);
+  return out;
+}
+
+/** Runs the program on `stack` with `config` and parses the settings the program saw. */
+export async function runWithSettings(
+  stack: string,
+  config: Record<string, string | number | boolean>,
+): Promise<{ run: ProgramRun; settings: Settings }> {
+  const raw = engineConfig(config);
+  return { settings: parseSettings(raw, stack), run: await runProgram(stack, raw) };
+}
+
+export const namespaceOf = (r: Recorded): string => r.inputs.metadata?.namespace;
+export const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
+
+/** Resources of `type` in `namespace`. */
+export function inNamespace(run: ProgramRun, type: string, namespace: string): Recorded[] {
+  return ofType(run, type).filter((r) => namespaceOf(r) === namespace);
 }
