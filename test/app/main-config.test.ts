@@ -12,6 +12,7 @@ import {
   parseLogLines,
   runToExit,
   startApp,
+  listenOnLoopback,
 } from "../support/process";
 
 const EXIT_CONFIG = 2;
@@ -30,17 +31,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
       res.on("error", reject);
     });
     req.on("error", reject);
-  });
-}
-
-function listenOnLoopback(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no TCP address"));
-      resolve(address.port);
-    });
   });
 }
 

@@ -2,7 +2,15 @@ import http from "node:http";
 import net from "node:net";
 import { judge, parseProbeArgs, UsageError, type ProbeArgs } from "../../app/src/probe";
 import type { Outcome } from "../../app/src/request";
-import { closedPort, killAll, PROBE_JS, runToExit, startApp, type RunResult } from "../support/process";
+import {
+  closedPort,
+  killAll,
+  listenOnLoopback,
+  PROBE_JS,
+  runToExit,
+  startApp,
+  type RunResult,
+} from "../support/process";
 
 const CALLER = "spiffe://cluster.local/ns/pingpong-a/sa/pingpong";
 const USAGE_LINE = /^usage: probe --url URL --expect success\|failure /m;
@@ -31,14 +39,7 @@ function listen(server: net.Server): Promise<number> {
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no TCP address"));
-      resolve(address.port);
-    });
-  });
+  return listenOnLoopback(server);
 }
 
 /** An HTTP server answering every request with `status` and `body`. */

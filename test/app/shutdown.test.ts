@@ -2,7 +2,14 @@ import http from "node:http";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createCa, issueServerCert, writePems } from "../support/certs";
-import { killAll, startApp, type Exit, type LogLine, type RunningApp } from "../support/process";
+import {
+  killAll,
+  startApp,
+  type Exit,
+  type LogLine,
+  type RunningApp,
+  listenOnLoopback,
+} from "../support/process";
 
 interface Outcome {
   status?: number;
@@ -57,17 +64,6 @@ async function exitOf(app: RunningApp, ms = 5000): Promise<Exit> {
 
 function event(logs: LogLine[], name: string): LogLine[] {
   return logs.filter((l) => l.event === name);
-}
-
-function listenOnLoopback(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no TCP address"));
-      resolve(address.port);
-    });
-  });
 }
 
 const cleanups: Array<() => void | Promise<void>> = [];
