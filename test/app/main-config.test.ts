@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createCa } from "../support/certs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -37,30 +37,10 @@ function get(url: string): Promise<{ status: number; body: string }> {
 let tmp: string;
 let caFile: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), "pingpong-config-"));
   caFile = path.join(tmp, "ca.pem");
-  execFileSync(
-    "/usr/bin/openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-subj",
-      "/CN=test",
-      "-days",
-      "1",
-      "-keyout",
-      path.join(tmp, "ca-key.pem"),
-      "-out",
-      caFile,
-    ],
-    { stdio: "ignore" },
-  );
+  writeFileSync(caFile, (await createCa("pingpong-config-test")).cert);
 });
 
 afterAll(() => {
