@@ -4,11 +4,10 @@ import {
   nameOf,
   namespaceOf,
   ofType,
-  runWithSettings,
+  runVariants,
   type ProgramRun,
   type Recorded,
 } from "../support/program";
-import { stackConfig } from "../support/stack-files";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
 type Json = Recorded["inputs"];
@@ -43,16 +42,7 @@ const VARIANTS: Record<Variant, { stack: "dev" | "prod"; config: Record<string, 
 const runs = {} as Record<Variant, ProgramRun>;
 const settings = {} as Record<Variant, Settings>;
 
-beforeAll(async () => {
-  for (const [v, { stack, config }] of Object.entries(VARIANTS) as Array<
-    [Variant, (typeof VARIANTS)[Variant]]
-  >) {
-    ({ settings: settings[v], run: runs[v] } = await runWithSettings(stack, {
-      ...stackConfig(stack),
-      ...config,
-    }));
-  }
-}, 120_000);
+beforeAll(() => runVariants(VARIANTS, runs, settings), 120_000);
 
 const nsOf = namespaceOf;
 const inNs = inNamespace;

@@ -5,7 +5,7 @@ import {
   nameOf,
   ofType,
   runProgram,
-  runWithSettings,
+  runVariants,
   type ProgramRun,
   type Recorded,
 } from "../support/program";
@@ -80,16 +80,7 @@ const VARIANTS: Record<Variant, { stack: "dev" | "prod"; config: Record<string, 
 const runs = {} as Record<Variant, ProgramRun>;
 const settings = {} as Record<Variant, Settings>;
 
-beforeAll(async () => {
-  for (const [v, { stack, config }] of Object.entries(VARIANTS) as Array<
-    [Variant, (typeof VARIANTS)[Variant]]
-  >) {
-    ({ settings: settings[v], run: runs[v] } = await runWithSettings(stack, {
-      ...stackConfig(stack),
-      ...config,
-    }));
-  }
-}, 120_000);
+beforeAll(() => runVariants(VARIANTS, runs, settings), 120_000);
 
 const inNs = inNamespace;
 function one(run: ProgramRun, type: string, namespace: string, name: string): Recorded {

@@ -208,3 +208,27 @@ export const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
 export function inNamespace(run: ProgramRun, type: string, namespace: string): Recorded[] {
   return ofType(run, type).filter((r) => namespaceOf(r) === namespace);
 }
+
+/** A named program run: a stack and config overriding its stack file. */
+export interface Variant {
+  stack: string;
+  config: Record<string, string | number | boolean>;
+}
+
+/**
+ * Runs each variant (stack file config plus its overrides) in turn, filling `runs` and `settings`
+ * by variant name.
+ */
+export async function runVariants<K extends string>(
+  variants: Record<K, Variant>,
+  runs: Record<K, ProgramRun>,
+  settings: Record<K, Settings>,
+): Promise<void> {
+  const { stackConfig } = await import("./stack-files");
+  for (const [name, { stack, config }] of Object.entries(variants) as Array<[K, Variant]>) {
+    ({ settings: settings[name], run: runs[name] } = await runWithSettings(stack, {
+      ...stackConfig(stack),
+      ...config,
+    }));
+  }
+}
