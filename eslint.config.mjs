@@ -4,7 +4,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "app/dist/", "bin/", "coverage/", ".pulumi/"] },
+  { ignores: ["node_modules/", "app/dist/", "bin/", "coverage/", ".pulumi/", ".cache/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/e2e/"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-  globalSetup: "<rootDir>/test/support/global-setup.js",
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
   reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
   testTimeout: 20000,
 };

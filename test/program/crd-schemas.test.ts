@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { kubernetesKind, runProgram, type ProgramRun, type Recorded } from "../support/program";
+import { describeWithReference, reference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
 
-/** Strict CRD schemas (see ../shared/schemas/README.md): `crds/<group>/<kind>_<version>.json`. */
-const CRD_DIR = resolve(__dirname, "../../../shared/schemas/crds");
+/** Strict CRD schemas in the reference data (see reference.ts): `crds/<group>/<kind>_<version>.json`. */
+const CRD_DIR = reference.dir ? join(reference.dir, "schemas", "crds") : "";
 /**
  * The custom resources the program may declare: v1 of these groups only (Istio's networking,
  * security and telemetry; the Prometheus Operator's monitoring.coreos.com).
@@ -133,7 +134,8 @@ const VARIANTS: Variant[] = [
       (monitoring): Variant => ({
         label: `${env} monitoring=${monitoring}`,
         env,
-        config: { monitoring },
+        config:
+          monitoring === "podmonitors" ? { monitoring, monitorLabels: "release=prometheus" } : { monitoring },
         gateway: true,
         podMonitors: monitoring !== "none",
         canary: false,
@@ -149,250 +151,254 @@ const VARIANTS: Variant[] = [
     canary: true,
   },
 ];
-const runs = new Map<string, ProgramRun>();
+describeWithReference("custom resources against the strict CRD schemas", () => {
+  const runs = new Map<string, ProgramRun>();
 
-beforeAll(async () => {
-  for (const v of VARIANTS)
-    runs.set(v.label, await runProgram(v.env, { ...stackConfig(v.env), ...v.config }));
-}, 120_000);
+  beforeAll(async () => {
+    for (const v of VARIANTS)
+      runs.set(v.label, await runProgram(v.env, { ...stackConfig(v.env), ...v.config }));
+  }, 120_000);
 
-const runOf = (label: string): ProgramRun => {
-  const run = runs.get(label);
-  if (!run) throw new Error(`no run ${label}`);
-  return run;
-};
-const kindOf = (r: Recorded): string => kubernetesKind(r.type)?.kind ?? r.type;
-const specOfRecorded = (r: Recorded): Record<string, unknown> =>
-  (r.inputs as { spec: Record<string, unknown> }).spec;
-const nsOf = (r: Recorded): unknown =>
-  (r.inputs as { metadata?: { namespace?: unknown } }).metadata?.namespace;
-
-describe("the CRD schema directory", () => {
-  test("exists, with the groups the program uses", () => {
-    expect({ dir: CRD_DIR, exists: existsSync(CRD_DIR) }).toEqual({ dir: CRD_DIR, exists: true });
-    for (const group of [
-      "networking.istio.io",
-      "security.istio.io",
-      "telemetry.istio.io",
-      "monitoring.coreos.com",
-    ])
-      expect({ group, exists: existsSync(join(CRD_DIR, group)) }).toEqual({ group, exists: true });
-    for (const [apiVersion, kind] of [
-      ["networking.istio.io/v1", "DestinationRule"],
-      ["networking.istio.io/v1", "VirtualService"],
-      ["telemetry.istio.io/v1", "Telemetry"],
-      ["monitoring.coreos.com/v1", "PodMonitor"],
-    ])
-      expect({ kind, exists: existsSync(schemaFile(apiVersion, kind)) }).toEqual({ kind, exists: true });
-  });
-});
-
-describe.each(VARIANTS)("custom resources of $label", (v) => {
-  test("every spec is valid against the strict CRD schema of its kind", () => {
-    const run = runOf(v.label);
-    const resources = customResources(run);
-    // PeerAuthentication and AuthorizationPolicies at least, in every mode.
-    expect(resources.length).toBeGreaterThanOrEqual(8);
-    expect(invalidSpecs(run)).toEqual([]);
-  });
-
-  test("every kind has a schema file and only v1 APIs are used", () => {
-    const types = [...new Set(customResources(runOf(v.label)).map((r) => r.type))].sort();
-    const expected = [
-      "kubernetes:security.istio.io/v1:AuthorizationPolicy",
-      "kubernetes:security.istio.io/v1:PeerAuthentication",
-      "kubernetes:networking.istio.io/v1:DestinationRule",
-      "kubernetes:networking.istio.io/v1:VirtualService",
-      "kubernetes:telemetry.istio.io/v1:Telemetry",
-    ];
-    if (v.gateway) expected.push("kubernetes:networking.istio.io/v1:Gateway");
-    if (v.podMonitors) expected.push("kubernetes:monitoring.coreos.com/v1:PodMonitor");
-    expect(types).toEqual(expected.sort());
-    for (const type of types) {
-      const gvk = kubernetesKind(type);
-      expect(gvk).toBeDefined();
-      if (gvk) expect(existsSync(schemaFile(gvk.apiVersion, gvk.kind))).toBe(true);
-    }
-  });
-
-  test("validates every DestinationRule, VirtualService (mesh and ingress), Telemetry and PodMonitor", () => {
-    const run = runOf(v.label);
-    const count = (kind: string) => customResources(run).filter((r) => kindOf(r) === kind).length;
-    expect({
-      DestinationRule: count("DestinationRule"),
-      VirtualService: count("VirtualService"),
-      Telemetry: count("Telemetry"),
-      PodMonitor: count("PodMonitor"),
-    }).toEqual({
-      DestinationRule: 2,
-      // One per instance, plus the ingress's at the Istio gateway.
-      VirtualService: v.gateway ? 3 : 2,
-      Telemetry: 1,
-      PodMonitor: v.podMonitors ? 2 : 0,
-    });
-    for (const r of customResources(run)) {
-      expect({
-        resource: r.name,
-        errors: specErrors(`${String(r.inputs.apiVersion)}`, kindOf(r), r.inputs.spec),
-      }).toEqual({
-        resource: r.name,
-        errors: [],
-      });
-    }
-  });
-
-  test("the validated specs carry the canary's subsets, split, mirror and faults when configured", () => {
-    const run = runOf(v.label);
-    const virtualServices = customResources(run).filter((r) => kindOf(r) === "VirtualService");
-    const rules = customResources(run).filter((r) => kindOf(r) === "DestinationRule");
-    const json = JSON.stringify([...virtualServices, ...rules].map(specOfRecorded));
-    expect(json.includes('"mirrorPercentage"')).toBe(v.canary);
-    expect(json.includes('"fault"')).toBe(v.canary);
-    expect(json.includes('"weight":20')).toBe(v.canary);
-    const canaryRule = rules.find((r) => nsOf(r) === "pingpong-b");
-    const subsets = (specOfRecorded(canaryRule as Recorded).subsets as Array<{ name: string }>).map(
-      (x) => x.name,
-    );
-    expect(subsets).toEqual(v.canary ? ["v1", "v2"] : ["v1"]);
-  });
-});
-
-describe("the schemas catch mistakes", () => {
-  const specOf = (
-    kind: string,
-    name: string,
-    label = "dev tlsTermination=istio",
-    namespace?: string,
-  ): Record<string, unknown> => {
-    const r = customResources(runOf(label)).find(
-      (x) =>
-        kubernetesKind(x.type)?.kind === kind &&
-        (x.inputs as { metadata: { name: string } }).metadata.name === name &&
-        (namespace === undefined || nsOf(x) === namespace),
-    );
-    if (!r) throw new Error(`no ${kind} ${name}`);
-    return structuredClone((r.inputs as { spec: Record<string, unknown> }).spec);
+  const runOf = (label: string): ProgramRun => {
+    const run = runs.get(label);
+    if (!run) throw new Error(`no run ${label}`);
+    return run;
   };
+  const kindOf = (r: Recorded): string => kubernetesKind(r.type)?.kind ?? r.type;
+  const specOfRecorded = (r: Recorded): Record<string, unknown> =>
+    (r.inputs as { spec: Record<string, unknown> }).spec;
+  const nsOf = (r: Recorded): unknown =>
+    (r.inputs as { metadata?: { namespace?: unknown } }).metadata?.namespace;
 
-  test("a Gateway with a misspelt field (selectr) fails", () => {
-    const spec = specOf("Gateway", "pingpong");
-    expect(specErrors("networking.istio.io/v1", "Gateway", spec)).toEqual([]);
-    spec.selectr = spec.selector;
-    delete spec.selector;
-    const errors = specErrors("networking.istio.io/v1", "Gateway", spec);
-    expect(errors.join("\n")).toMatch(/additionalProperty":"selectr"/);
+  describe("the CRD schema directory", () => {
+    test("exists, with the groups the program uses", () => {
+      expect({ dir: CRD_DIR, exists: existsSync(CRD_DIR) }).toEqual({ dir: CRD_DIR, exists: true });
+      for (const group of [
+        "networking.istio.io",
+        "security.istio.io",
+        "telemetry.istio.io",
+        "monitoring.coreos.com",
+      ])
+        expect({ group, exists: existsSync(join(CRD_DIR, group)) }).toEqual({ group, exists: true });
+      for (const [apiVersion, kind] of [
+        ["networking.istio.io/v1", "DestinationRule"],
+        ["networking.istio.io/v1", "VirtualService"],
+        ["telemetry.istio.io/v1", "Telemetry"],
+        ["monitoring.coreos.com/v1", "PodMonitor"],
+      ])
+        expect({ kind, exists: existsSync(schemaFile(apiVersion, kind)) }).toEqual({ kind, exists: true });
+    });
   });
 
-  test("a PeerAuthentication with mtls.mode STRCT fails", () => {
-    const spec = specOf("PeerAuthentication", "default");
-    expect(specErrors("security.istio.io/v1", "PeerAuthentication", spec)).toEqual([]);
-    (spec.mtls as { mode: string }).mode = "STRCT";
-    const errors = specErrors("security.istio.io/v1", "PeerAuthentication", spec);
-    expect(errors.join("\n")).toMatch(/\/spec\/mtls\/mode must be equal to one of the allowed values/);
+  describe.each(VARIANTS)("custom resources of $label", (v) => {
+    test("every spec is valid against the strict CRD schema of its kind", () => {
+      const run = runOf(v.label);
+      const resources = customResources(run);
+      // PeerAuthentication and AuthorizationPolicies at least, in every mode.
+      expect(resources.length).toBeGreaterThanOrEqual(8);
+      expect(invalidSpecs(run)).toEqual([]);
+    });
+
+    test("every kind has a schema file and only v1 APIs are used", () => {
+      const types = [...new Set(customResources(runOf(v.label)).map((r) => r.type))].sort();
+      const expected = [
+        "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+        "kubernetes:security.istio.io/v1:PeerAuthentication",
+        "kubernetes:networking.istio.io/v1:DestinationRule",
+        "kubernetes:networking.istio.io/v1:VirtualService",
+        "kubernetes:telemetry.istio.io/v1:Telemetry",
+      ];
+      if (v.gateway) expected.push("kubernetes:networking.istio.io/v1:Gateway");
+      if (v.podMonitors) expected.push("kubernetes:monitoring.coreos.com/v1:PodMonitor");
+      expect(types).toEqual(expected.sort());
+      for (const type of types) {
+        const gvk = kubernetesKind(type);
+        expect(gvk).toBeDefined();
+        if (gvk) expect(existsSync(schemaFile(gvk.apiVersion, gvk.kind))).toBe(true);
+      }
+    });
+
+    test("validates every DestinationRule, VirtualService (mesh and ingress), Telemetry and PodMonitor", () => {
+      const run = runOf(v.label);
+      const count = (kind: string) => customResources(run).filter((r) => kindOf(r) === kind).length;
+      expect({
+        DestinationRule: count("DestinationRule"),
+        VirtualService: count("VirtualService"),
+        Telemetry: count("Telemetry"),
+        PodMonitor: count("PodMonitor"),
+      }).toEqual({
+        DestinationRule: 2,
+        // One per instance, plus the ingress's at the Istio gateway.
+        VirtualService: v.gateway ? 3 : 2,
+        Telemetry: 1,
+        PodMonitor: v.podMonitors ? 2 : 0,
+      });
+      for (const r of customResources(run)) {
+        expect({
+          resource: r.name,
+          errors: specErrors(`${String(r.inputs.apiVersion)}`, kindOf(r), r.inputs.spec),
+        }).toEqual({
+          resource: r.name,
+          errors: [],
+        });
+      }
+    });
+
+    test("the validated specs carry the canary's subsets, split, mirror and faults when configured", () => {
+      const run = runOf(v.label);
+      const virtualServices = customResources(run).filter((r) => kindOf(r) === "VirtualService");
+      const rules = customResources(run).filter((r) => kindOf(r) === "DestinationRule");
+      const json = JSON.stringify([...virtualServices, ...rules].map(specOfRecorded));
+      expect(json.includes('"mirrorPercentage"')).toBe(v.canary);
+      expect(json.includes('"fault"')).toBe(v.canary);
+      expect(json.includes('"weight":20')).toBe(v.canary);
+      const canaryRule = rules.find((r) => nsOf(r) === "pingpong-b");
+      const subsets = (specOfRecorded(canaryRule as Recorded).subsets as Array<{ name: string }>).map(
+        (x) => x.name,
+      );
+      expect(subsets).toEqual(v.canary ? ["v1", "v2"] : ["v1"]);
+    });
   });
 
-  test("an AuthorizationPolicy with an unknown action fails", () => {
-    const spec = specOf("AuthorizationPolicy", "allow-pingpong-callers");
-    expect(specErrors("security.istio.io/v1", "AuthorizationPolicy", spec)).toEqual([]);
-    spec.action = "PERMIT";
-    expect(specErrors("security.istio.io/v1", "AuthorizationPolicy", spec).join("\n")).toMatch(
-      /\/spec\/action/,
-    );
-  });
-
-  test("a VirtualService route with a port given as a string fails", () => {
-    const spec = specOf("VirtualService", "pingpong-ingress") as {
-      http: Array<{ route: Array<{ destination: { port: { number: unknown } } }> }>;
+  describe("the schemas catch mistakes", () => {
+    const specOf = (
+      kind: string,
+      name: string,
+      label = "dev tlsTermination=istio",
+      namespace?: string,
+    ): Record<string, unknown> => {
+      const r = customResources(runOf(label)).find(
+        (x) =>
+          kubernetesKind(x.type)?.kind === kind &&
+          (x.inputs as { metadata: { name: string } }).metadata.name === name &&
+          (namespace === undefined || nsOf(x) === namespace),
+      );
+      if (!r) throw new Error(`no ${kind} ${name}`);
+      return structuredClone((r.inputs as { spec: Record<string, unknown> }).spec);
     };
-    expect(specErrors("networking.istio.io/v1", "VirtualService", spec)).toEqual([]);
-    spec.http[0].route[0].destination.port.number = "8080";
-    expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(
-      /number must be integer/,
-    );
-  });
 
-  test("a DestinationRule whose outlier detection misspells consecutive5xxErrors fails", () => {
-    const spec = specOf("DestinationRule", "pingpong", "dev canary", "pingpong-b") as {
-      trafficPolicy: { outlierDetection: Record<string, unknown> };
-    };
-    expect(specErrors("networking.istio.io/v1", "DestinationRule", spec)).toEqual([]);
-    const outlier = spec.trafficPolicy.outlierDetection;
-    outlier.consecutive5xx = outlier.consecutive5xxErrors;
-    delete outlier.consecutive5xxErrors;
-    expect(specErrors("networking.istio.io/v1", "DestinationRule", spec).join("\n")).toMatch(
-      /additionalProperty":"consecutive5xx"/,
-    );
-  });
+    test("a Gateway with a misspelt field (selectr) fails", () => {
+      const spec = specOf("Gateway", "pingpong");
+      expect(specErrors("networking.istio.io/v1", "Gateway", spec)).toEqual([]);
+      spec.selectr = spec.selector;
+      delete spec.selector;
+      const errors = specErrors("networking.istio.io/v1", "Gateway", spec);
+      expect(errors.join("\n")).toMatch(/additionalProperty":"selectr"/);
+    });
 
-  test("a canary VirtualService whose mirrorPercentage is a bare number fails", () => {
-    const spec = specOf("VirtualService", "pingpong", "dev canary", "pingpong-b") as {
-      http: Array<Record<string, unknown>>;
-    };
-    expect(specErrors("networking.istio.io/v1", "VirtualService", spec)).toEqual([]);
-    const split = spec.http.find((h) => h.mirrorPercentage !== undefined);
-    if (!split) throw new Error("no mirrored route");
-    split.mirrorPercentage = 10;
-    expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(
-      /mirrorPercentage must be object/,
-    );
-  });
+    test("a PeerAuthentication with mtls.mode STRCT fails", () => {
+      const spec = specOf("PeerAuthentication", "default");
+      expect(specErrors("security.istio.io/v1", "PeerAuthentication", spec)).toEqual([]);
+      (spec.mtls as { mode: string }).mode = "STRCT";
+      const errors = specErrors("security.istio.io/v1", "PeerAuthentication", spec);
+      expect(errors.join("\n")).toMatch(/\/spec\/mtls\/mode must be equal to one of the allowed values/);
+    });
 
-  test("a VirtualService fault abort with its status as a string fails", () => {
-    const spec = specOf("VirtualService", "pingpong", "dev canary", "pingpong-b") as {
-      http: Array<{ fault?: { abort?: Record<string, unknown> } }>;
-    };
-    const abort = spec.http[0].fault?.abort;
-    if (!abort) throw new Error("no abort fault");
-    abort.httpStatus = "503";
-    expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(/httpStatus/);
-  });
+    test("an AuthorizationPolicy with an unknown action fails", () => {
+      const spec = specOf("AuthorizationPolicy", "allow-pingpong-callers");
+      expect(specErrors("security.istio.io/v1", "AuthorizationPolicy", spec)).toEqual([]);
+      spec.action = "PERMIT";
+      expect(specErrors("security.istio.io/v1", "AuthorizationPolicy", spec).join("\n")).toMatch(
+        /\/spec\/action/,
+      );
+    });
 
-  test("a Telemetry with a misspelt tracing field fails", () => {
-    const spec = specOf("Telemetry", "mesh-default") as { tracing: Array<Record<string, unknown>> };
-    expect(specErrors("telemetry.istio.io/v1", "Telemetry", spec)).toEqual([]);
-    spec.tracing[0].samplingPercentage = spec.tracing[0].randomSamplingPercentage;
-    delete spec.tracing[0].randomSamplingPercentage;
-    expect(specErrors("telemetry.istio.io/v1", "Telemetry", spec).join("\n")).toMatch(
-      /additionalProperty":"samplingPercentage"/,
-    );
-  });
+    test("a VirtualService route with a port given as a string fails", () => {
+      const spec = specOf("VirtualService", "pingpong-ingress") as {
+        http: Array<{ route: Array<{ destination: { port: { number: unknown } } }> }>;
+      };
+      expect(specErrors("networking.istio.io/v1", "VirtualService", spec)).toEqual([]);
+      spec.http[0].route[0].destination.port.number = "8080";
+      expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(
+        /number must be integer/,
+      );
+    });
 
-  test("a PodMonitor without its required selector fails", () => {
-    const spec = specOf("PodMonitor", "pingpong");
-    expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec)).toEqual([]);
-    delete spec.selector;
-    expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec).join("\n")).toMatch(
-      /must have required property 'selector'/,
-    );
-  });
+    test("a DestinationRule whose outlier detection misspells consecutive5xxErrors fails", () => {
+      const spec = specOf("DestinationRule", "pingpong", "dev canary", "pingpong-b") as {
+        trafficPolicy: { outlierDetection: Record<string, unknown> };
+      };
+      expect(specErrors("networking.istio.io/v1", "DestinationRule", spec)).toEqual([]);
+      const outlier = spec.trafficPolicy.outlierDetection;
+      outlier.consecutive5xx = outlier.consecutive5xxErrors;
+      delete outlier.consecutive5xxErrors;
+      expect(specErrors("networking.istio.io/v1", "DestinationRule", spec).join("\n")).toMatch(
+        /additionalProperty":"consecutive5xx"/,
+      );
+    });
 
-  test("a PodMonitor endpoint with the port number as a string fails", () => {
-    const spec = specOf("PodMonitor", "pingpong") as { podMetricsEndpoints: Array<Record<string, unknown>> };
-    spec.podMetricsEndpoints[0].portNumber = "15020";
-    expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec).join("\n")).toMatch(
-      /portNumber must be integer/,
-    );
-  });
+    test("a canary VirtualService whose mirrorPercentage is a bare number fails", () => {
+      const spec = specOf("VirtualService", "pingpong", "dev canary", "pingpong-b") as {
+        http: Array<Record<string, unknown>>;
+      };
+      expect(specErrors("networking.istio.io/v1", "VirtualService", spec)).toEqual([]);
+      const split = spec.http.find((h) => h.mirrorPercentage !== undefined);
+      if (!split) throw new Error("no mirrored route");
+      split.mirrorPercentage = 10;
+      expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(
+        /mirrorPercentage must be object/,
+      );
+    });
 
-  test("a kind without a schema file is reported, not skipped", () => {
-    expect(() => specErrors("networking.istio.io/v1", "Pingpong", {})).toThrow(/no CRD schema/);
-    const fake: Recorded = {
-      type: "kubernetes:networking.istio.io/v1alpha3:Gateway",
-      name: "x",
-      id: "x-id",
-      inputs: { apiVersion: "networking.istio.io/v1alpha3", kind: "Gateway", spec: {} },
-      secretPaths: [],
-    };
-    const podMonitor: Recorded = {
-      type: "kubernetes:monitoring.coreos.com/v1alpha1:PodMonitor",
-      name: "y",
-      id: "y-id",
-      inputs: { apiVersion: "monitoring.coreos.com/v1alpha1", kind: "PodMonitor", spec: {} },
-      secretPaths: [],
-    };
-    expect(invalidSpecs({ resources: [fake, podMonitor], outputs: {} })).toEqual([
-      `kubernetes:networking.istio.io/v1alpha3:Gateway x: ${NOT_V1}`,
-      `kubernetes:monitoring.coreos.com/v1alpha1:PodMonitor y: ${NOT_V1}`,
-    ]);
+    test("a VirtualService fault abort with its status as a string fails", () => {
+      const spec = specOf("VirtualService", "pingpong", "dev canary", "pingpong-b") as {
+        http: Array<{ fault?: { abort?: Record<string, unknown> } }>;
+      };
+      const abort = spec.http[0].fault?.abort;
+      if (!abort) throw new Error("no abort fault");
+      abort.httpStatus = "503";
+      expect(specErrors("networking.istio.io/v1", "VirtualService", spec).join("\n")).toMatch(/httpStatus/);
+    });
+
+    test("a Telemetry with a misspelt access logging field fails", () => {
+      const spec = specOf("Telemetry", "mesh-default") as { accessLogging: Array<Record<string, unknown>> };
+      expect(specErrors("telemetry.istio.io/v1", "Telemetry", spec)).toEqual([]);
+      spec.accessLogging[0].disable = spec.accessLogging[0].disabled;
+      delete spec.accessLogging[0].disabled;
+      expect(specErrors("telemetry.istio.io/v1", "Telemetry", spec).join("\n")).toMatch(
+        /additionalProperty":"disable"/,
+      );
+    });
+
+    test("a PodMonitor without its required selector fails", () => {
+      const spec = specOf("PodMonitor", "pingpong");
+      expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec)).toEqual([]);
+      delete spec.selector;
+      expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec).join("\n")).toMatch(
+        /must have required property 'selector'/,
+      );
+    });
+
+    test("a PodMonitor endpoint with the port number as a string fails", () => {
+      const spec = specOf("PodMonitor", "pingpong") as {
+        podMetricsEndpoints: Array<Record<string, unknown>>;
+      };
+      spec.podMetricsEndpoints[0].portNumber = "15020";
+      expect(specErrors("monitoring.coreos.com/v1", "PodMonitor", spec).join("\n")).toMatch(
+        /portNumber must be integer/,
+      );
+    });
+
+    test("a kind without a schema file is reported, not skipped", () => {
+      expect(() => specErrors("networking.istio.io/v1", "Pingpong", {})).toThrow(/no CRD schema/);
+      const fake: Recorded = {
+        type: "kubernetes:networking.istio.io/v1alpha3:Gateway",
+        name: "x",
+        id: "x-id",
+        inputs: { apiVersion: "networking.istio.io/v1alpha3", kind: "Gateway", spec: {} },
+        secretPaths: [],
+      };
+      const podMonitor: Recorded = {
+        type: "kubernetes:monitoring.coreos.com/v1alpha1:PodMonitor",
+        name: "y",
+        id: "y-id",
+        inputs: { apiVersion: "monitoring.coreos.com/v1alpha1", kind: "PodMonitor", spec: {} },
+        secretPaths: [],
+      };
+      expect(invalidSpecs({ resources: [fake, podMonitor], reads: [], outputs: {} })).toEqual([
+        `kubernetes:networking.istio.io/v1alpha3:Gateway x: ${NOT_V1}`,
+        `kubernetes:monitoring.coreos.com/v1alpha1:PodMonitor y: ${NOT_V1}`,
+      ]);
+    });
   });
 });
