@@ -33,6 +33,18 @@ export interface Check {
   tlsSecretName?: pulumi.Input<string>;
 }
 
+/**
+ * How each probe holds its expectation. The Jobs start once the policy objects exist, which is a few
+ * seconds before every sidecar has received them: a single request could still see the old policy.
+ */
+export const PROBE_HOLD = { timeoutMs: 10_000, attempts: 5, intervalMs: 1000, deadlineMs: 120_000 } as const;
+
+/** Scheduling, image pull and sidecar start-up, on top of the probe's own deadline. */
+const JOB_STARTUP_SECONDS = 60;
+
+/** The Jobs' activeDeadlineSeconds: the probe ends by its deadline, so this only bounds start-up. */
+export const JOB_DEADLINE_SECONDS = Math.ceil(PROBE_HOLD.deadlineMs / 1000) + JOB_STARTUP_SECONDS;
+
 /** The probe's arguments for a check. */
 export function probeArgs(check: {
   url: string;
@@ -41,7 +53,12 @@ export function probeArgs(check: {
   expectCaller?: string;
   caFile?: string;
 }): string[] {
-  const args = [IMAGE_PATHS.probe, "--url", check.url, "--expect", check.expect, "--timeout", "10000"];
+  const args = [
+    IMAGE_PATHS.probe,
+    ...["--url", check.url, "--expect", check.expect],
+    ...["--timeout", String(PROBE_HOLD.timeoutMs), "--attempts", String(PROBE_HOLD.attempts)],
+    ...["--interval", String(PROBE_HOLD.intervalMs), "--deadline", String(PROBE_HOLD.deadlineMs)],
+  ];
   if (check.expectError) args.push("--expect-error", check.expectError);
   if (check.expectCaller) args.push("--expect-caller", check.expectCaller);
   if (check.caFile) args.push("--cacert", check.caFile);
@@ -68,7 +85,8 @@ export interface VerificationArgs {
 
 /**
  * The mTLS proof, run by `pulumi up` itself: one Job per check, never retried, awaited by Pulumi,
- * so an unmet expectation fails the update.
+ * so an unmet expectation fails the update. Within its Job the probe retries until the expectation
+ * has held for PROBE_HOLD.attempts consecutive attempts, or its deadline passes.
  */
 export class Verification extends pulumi.ComponentResource {
   /** Per check: what was expected and whether the Job succeeded. */
@@ -97,7 +115,7 @@ export class Verification extends pulumi.ComponentResource {
           },
           spec: {
             backoffLimit: 0,
-            activeDeadlineSeconds: 180,
+            activeDeadlineSeconds: JOB_DEADLINE_SECONDS,
             template: {
               metadata: {
                 labels: { ...VERIFIER_LABELS, "sidecar.istio.io/inject": String(check.inMesh) },

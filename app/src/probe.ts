@@ -1,22 +1,43 @@
 import { readFileSync } from "node:fs";
 import https from "node:https";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { describeOutcome, isSuccess, request, type Outcome } from "./request";
 
 /**
- * One request, one verdict. Used by the mTLS verification Jobs (from the app image) and by hand:
+ * Requests until an expectation has held over consecutive attempts, then one verdict. Used by the
+ * mTLS verification Jobs (from the app image) and by hand:
  *
  *   node dist/probe.js --url URL --expect success|failure [--expect-error CODE] [--expect-caller SPIFFE_ID]
- *                      [--timeout MS] [--cacert FILE] [--cert FILE --key FILE]
+ *                      [--timeout MS] [--attempts N] [--interval MS] [--deadline MS]
+ *                      [--cacert FILE] [--cert FILE --key FILE]
  *
  * success means a 2xx answer; failure is anything else (an HTTP error status, or a network error
- * such as ECONNRESET, ECONNREFUSED or ETIMEDOUT). Exit 0 when the outcome matches the expectation,
- * 1 when it does not, 2 on a usage error.
+ * such as ECONNRESET, ECONNREFUSED or ETIMEDOUT). Exit 0 when --attempts consecutive outcomes
+ * matched the expectation before the deadline, 1 when they did not, 2 on a usage error.
  */
 
 export const USAGE =
   "usage: probe --url URL --expect success|failure [--expect-error CODE] [--expect-caller SPIFFE_ID] " +
-  "[--timeout MS] [--cacert FILE] [--cert FILE --key FILE]";
+  "[--timeout MS] [--attempts N] [--interval MS] [--deadline MS] [--cacert FILE] [--cert FILE --key FILE]";
+
+export const HELP = `${USAGE}
+
+  --url URL              http:// or https:// URL to GET
+  --expect success       a 2xx answer
+  --expect failure       anything else: an HTTP error status or a network error
+  --expect-error CODE    with failure: that network error (ECONNRESET, ECONNREFUSED, ETIMEDOUT) or "HTTP 403"
+  --expect-caller ID     with success: the caller SPIFFE ID the peer reports in its JSON answer
+  --timeout MS           one attempt: connect, headers and body (default 5000)
+  --attempts N           consecutive matching attempts required; a mismatch starts over (default 1)
+  --interval MS          pause between attempts (default 1000)
+  --deadline MS          overall budget, at least --timeout; an attempt starts only if its whole timeout
+                         still fits (default N*timeout + (N-1)*interval: the timeout for one attempt)
+  --cacert FILE          CA bundle for https URLs
+  --cert FILE --key FILE client certificate for https URLs
+  -h, --help             this text
+
+Prints one line: outcome=... expected=... caller=... url=... attempts=N seen=... PASS|FAIL (reason).
+Exit 0 on PASS, 1 on FAIL, 2 on a usage error.`;
 
 export interface ProbeArgs {
   url: URL;
@@ -24,6 +45,12 @@ export interface ProbeArgs {
   expectError?: string;
   expectCaller?: string;
   timeoutMs: number;
+  /** Consecutive attempts that must match the expectation. */
+  attempts: number;
+  /** Pause after each attempt before the next. */
+  intervalMs: number;
+  /** From the first attempt's start; no attempt starts unless its whole timeout fits before it. */
+  deadlineMs: number;
   cacert?: string;
   cert?: string;
   key?: string;
@@ -31,23 +58,46 @@ export interface ProbeArgs {
 
 export class UsageError extends Error {}
 
+const OPTIONS = {
+  url: { type: "string" },
+  expect: { type: "string" },
+  "expect-error": { type: "string" },
+  "expect-caller": { type: "string" },
+  timeout: { type: "string", default: "5000" },
+  attempts: { type: "string", default: "1" },
+  interval: { type: "string", default: "1000" },
+  deadline: { type: "string" },
+  cacert: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Longer waits than a day are a mistake, and Node's timers cannot hold more than ~24.8 days. */
+const MAX_MS = 24 * 60 * 60 * 1000;
+const MAX_ATTEMPTS = 10_000;
+
+function wholeNumber(option: string, raw: string, min: number, max: number, expected: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`--${option}=${JSON.stringify(raw)}: expected ${expected}`);
+  }
+  return Number(raw);
+}
+
+/** Whether the command line asks for the help text (-h or --help, wherever it appears). */
+export function wantsHelp(argv: string[]): boolean {
+  const { values } = parseArgs({
+    args: argv,
+    strict: false,
+    allowPositionals: true,
+    options: { ...OPTIONS, help: { type: "boolean", short: "h" } },
+  });
+  return values.help === true;
+}
+
 export function parseProbeArgs(argv: string[]): ProbeArgs {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        url: { type: "string" },
-        expect: { type: "string" },
-        "expect-error": { type: "string" },
-        "expect-caller": { type: "string" },
-        timeout: { type: "string", default: "5000" },
-        cacert: { type: "string" },
-        cert: { type: "string" },
-        key: { type: "string" },
-      },
-    }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: OPTIONS }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -71,9 +121,41 @@ export function parseProbeArgs(argv: string[]): ProbeArgs {
   if (values["expect-caller"] !== undefined && values.expect !== "success") {
     throw new UsageError("--expect-caller: only meaningful with --expect success");
   }
-  if (!/^\d+$/.test(values.timeout) || Number(values.timeout) < 1) {
+  const timeoutMs = wholeNumber(
+    "timeout",
+    values.timeout,
+    1,
+    MAX_MS,
+    `a positive number of milliseconds, at most ${MAX_MS}`,
+  );
+  const attempts = wholeNumber(
+    "attempts",
+    values.attempts,
+    1,
+    MAX_ATTEMPTS,
+    `a number of consecutive attempts from 1 to ${MAX_ATTEMPTS}`,
+  );
+  const intervalMs = wholeNumber(
+    "interval",
+    values.interval,
+    0,
+    MAX_MS,
+    `a number of milliseconds from 0 to ${MAX_MS}`,
+  );
+  const deadlineMs =
+    values.deadline === undefined
+      ? attempts * timeoutMs + (attempts - 1) * intervalMs
+      : wholeNumber(
+          "deadline",
+          values.deadline,
+          1,
+          MAX_MS,
+          `a positive number of milliseconds, at most ${MAX_MS}`,
+        );
+  if (deadlineMs < timeoutMs) {
     throw new UsageError(
-      `--timeout=${JSON.stringify(values.timeout)}: expected a positive number of milliseconds`,
+      `--deadline=${JSON.stringify(values.deadline)}: expected at least the --timeout (${timeoutMs} ms), ` +
+        "so that one attempt fits",
     );
   }
   if ((values.cert === undefined) !== (values.key === undefined)) {
@@ -84,7 +166,10 @@ export function parseProbeArgs(argv: string[]): ProbeArgs {
     expect: values.expect,
     expectError: values["expect-error"],
     expectCaller: values["expect-caller"],
-    timeoutMs: Number(values.timeout),
+    timeoutMs,
+    attempts,
+    intervalMs,
+    deadlineMs,
     cacert: values.cacert,
     cert: values.cert,
     key: values.key,
@@ -131,8 +216,101 @@ export function judge(args: ProbeArgs, outcome: Outcome): Verdict {
   return { ...base, pass: true, reason: "failure as expected" };
 }
 
-export async function runProbe(args: ProbeArgs): Promise<Verdict> {
+/** Time as the attempt loop sees it; tests pass a fake one. */
+export interface Clock {
+  /** Milliseconds on a monotonic scale. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface ProbeResult {
+  pass: boolean;
+  reason: string;
+  /** The verdict on the last attempt. */
+  last: Verdict;
+  /** Attempts made. */
+  attempts: number;
+  /** How often each outcome was seen, in order of first appearance. */
+  seen: Array<{ outcome: string; count: number }>;
+  longestStreak: number;
+}
+
+/** What a streak consists of, for the verdict's reason: "ECONNRESET", "successes", ... */
+function expectation(args: ProbeArgs, plural: boolean): string {
+  if (args.expect === "failure") return args.expectError ?? (plural ? "failures" : "a failure");
+  const what = plural ? "successes" : "a success";
+  return args.expectCaller === undefined ? what : `${what} with caller ${args.expectCaller}`;
+}
+
+function conclude(
+  args: ProbeArgs,
+  pass: boolean,
+  last: Verdict,
+  attempts: number,
+  seen: Map<string, number>,
+  longestStreak: number,
+): ProbeResult {
+  let reason: string;
+  if (args.attempts === 1 && (pass || attempts === 1)) {
+    reason = last.reason;
+  } else if (pass) {
+    reason = `${args.attempts} consecutive ${expectation(args, true)} as expected`;
+  } else {
+    const wanted =
+      args.attempts === 1
+        ? `expected ${expectation(args, false)} within ${args.deadlineMs} ms`
+        : `expected ${args.attempts} consecutive ${expectation(args, true)} within ${args.deadlineMs} ms, ` +
+          `longest streak ${longestStreak}`;
+    reason = last.pass ? wanted : `${wanted}; last: ${last.reason}`;
+  }
+  return {
+    pass,
+    reason,
+    last,
+    attempts,
+    seen: [...seen].map(([outcome, count]) => ({ outcome, count })),
+    longestStreak,
+  };
+}
+
+/**
+ * Runs `attempt` until `args.attempts` consecutive verdicts pass or the deadline leaves no room for
+ * another whole attempt. A failed verdict resets the streak. The first attempt always runs.
+ */
+export async function holdExpectation(
+  args: ProbeArgs,
+  attempt: () => Promise<Verdict>,
+  clock: Clock = systemClock,
+): Promise<ProbeResult> {
+  const end = clock.now() + args.deadlineMs;
+  const seen = new Map<string, number>();
+  let attempts = 0;
+  let streak = 0;
+  let longestStreak = 0;
+  for (;;) {
+    const verdict = await attempt();
+    attempts++;
+    seen.set(verdict.outcome, (seen.get(verdict.outcome) ?? 0) + 1);
+    streak = verdict.pass ? streak + 1 : 0;
+    longestStreak = Math.max(longestStreak, streak);
+    if (streak >= args.attempts) return conclude(args, true, verdict, attempts, seen, longestStreak);
+    // An attempt cut short by the deadline could not tell a timeout from a slow answer: start
+    // one only when its whole timeout fits.
+    if (clock.now() + args.intervalMs + args.timeoutMs > end) {
+      return conclude(args, false, verdict, attempts, seen, longestStreak);
+    }
+    await clock.sleep(args.intervalMs);
+  }
+}
+
+export async function runProbe(args: ProbeArgs, clock: Clock = systemClock): Promise<ProbeResult> {
   const read = (file?: string) => (file === undefined ? undefined : readFileSync(file));
+  // keepAlive off: every attempt is a new connection, which is what the mesh's policy applies to.
   const agent =
     args.url.protocol === "https:"
       ? new https.Agent({
@@ -142,17 +320,42 @@ export async function runProbe(args: ProbeArgs): Promise<Verdict> {
           keepAlive: false,
         })
       : undefined;
-  const outcome = await request({
-    url: args.url,
-    timeoutMs: args.timeoutMs,
-    agent,
-    headers: { accept: "application/json", "user-agent": "pingpong-probe" },
-  });
-  agent?.destroy();
-  return judge(args, outcome);
+  const attempt = async () =>
+    judge(
+      args,
+      await request({
+        url: args.url,
+        timeoutMs: args.timeoutMs,
+        agent,
+        headers: { accept: "application/json", "user-agent": "pingpong-probe" },
+      }),
+    );
+  try {
+    return await holdExpectation(args, attempt, clock);
+  } finally {
+    agent?.destroy();
+  }
+}
+
+/** The one line the probe prints. */
+export function formatVerdict(args: ProbeArgs, result: ProbeResult): string {
+  return [
+    `outcome=${result.last.outcome}`,
+    `expected=${args.expect}${args.expectError ? `:${args.expectError}` : ""}`,
+    `caller=${result.last.caller ?? "-"}`,
+    `url=${args.url.href}`,
+    `attempts=${result.attempts}`,
+    `seen=${result.seen.map((s) => `${s.outcome} x${s.count}`).join(", ")}`,
+    result.pass ? "PASS" : "FAIL",
+    `(${result.reason})`,
+  ].join(" ");
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
   let args: ProbeArgs;
   try {
     args = parseProbeArgs(argv);
@@ -160,23 +363,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`probe: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  let verdict: Verdict;
+  let result: ProbeResult;
   try {
-    verdict = await runProbe(args);
+    result = await runProbe(args);
   } catch (err) {
     process.stderr.write(`probe: ${(err as Error).message}\n`);
     return 2;
   }
-  const line = [
-    `outcome=${verdict.outcome}`,
-    `expected=${args.expect}${args.expectError ? `:${args.expectError}` : ""}`,
-    `caller=${verdict.caller ?? "-"}`,
-    `url=${args.url.href}`,
-    verdict.pass ? "PASS" : "FAIL",
-    `(${verdict.reason})`,
-  ].join(" ");
-  process.stdout.write(`${line}\n`);
-  return verdict.pass ? 0 : 1;
+  process.stdout.write(`${formatVerdict(args, result)}\n`);
+  return result.pass ? 0 : 1;
 }
 
 if (require.main === module) {
