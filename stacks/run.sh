@@ -17,25 +17,60 @@ case "$action" in
 esac
 stack=${PINGPONG_STACK:-dev}
 
-declare -A install=(
-  [pulumi]="Pulumi CLI 3.x: https://www.pulumi.com/docs/install/"
-  [docker]="Docker with BuildKit: https://docs.docker.com/engine/install/"
-  [kind]="kind 0.24 or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
-  [kubectl]="kubectl: https://kubernetes.io/docs/tasks/tools/"
-)
-needed=(pulumi)
+# shellcheck source=SCRIPTDIR/kind/prerequisites.sh
+source stacks/kind/prerequisites.sh
+problems=()
+
+check_pulumi() {
+  local install="https://www.pulumi.com/docs/install/" out
+  if ! command -v pulumi >/dev/null 2>&1; then
+    problems+=("pulumi: install Pulumi CLI 3.x: $install")
+    return
+  fi
+  out=$(PULUMI_SKIP_UPDATE_CHECK=true pulumi version 2>/dev/null) || true
+  if [[ $out =~ v?([0-9]+)\.([0-9]+)\.([0-9]+) ]]; then
+    [ "${BASH_REMATCH[1]}" = 3 ] ||
+      problems+=("pulumi: Pulumi CLI ${BASH_REMATCH[0]#v} found, 3.x needed: $install")
+  else
+    problems+=("pulumi: could not read a version from 'pulumi version' ($(first_line "$out")); Pulumi CLI 3.x is needed: $install")
+  fi
+}
+
+# Another stack deploys to the kube context its stack file names. Asked only when the file names it
+# plainly and brings no kubeconfig or environment of its own (the context would live there), and
+# when kubectl is there to ask: the Kubernetes provider itself does not need kubectl.
+check_kube_context() {
+  local file=Pulumi.$stack.yaml line context=""
+  [ -f "$file" ] && command -v kubectl >/dev/null 2>&1 || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      environment:* | *pingpong:kubeconfig:*) return 0 ;;
+    esac
+    if [[ $line =~ ^[[:space:]]+pingpong:kubeContext:[[:space:]]*[\"\']?([^\"\'[:space:]]+) ]]; then
+      context=${BASH_REMATCH[1]}
+    fi
+  done <"$file"
+  [ -n "$context" ] || return 0
+  local known
+  known=$'\n'$(kubectl config get-contexts -o name 2>/dev/null || true)$'\n'
+  if [[ $known != *$'\n'"$context"$'\n'* ]]; then
+    problems+=("kube context: $file deploys to context $context, which your kubeconfig does not have (kubectl config get-contexts -o name); add it, or point KUBECONFIG at a kubeconfig that has it")
+  fi
+}
+
+# Every prerequisite is checked before anything is created, and all problems are reported at once.
+check_pulumi
 if [ "$stack" = dev ]; then
-  needed+=(docker kind kubectl)
-elif [ "$action" = up ]; then
-  needed+=(docker)
+  check_docker
+  check_kind
+  check_kubectl
+else
+  # Other stacks build the image only on up (docker); their cluster is reached through kubeconfig.
+  if [ "$action" = up ]; then check_docker; fi
+  check_kube_context
 fi
-missing=()
-for tool in "${needed[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "npm run $action (stack $stack) needs tools that are not on PATH; nothing was created:" >&2
-  for tool in "${missing[@]}"; do echo "  - $tool: install ${install[$tool]}" >&2; done
+if [ "${#problems[@]}" -gt 0 ]; then
+  report_problems "npm run $action (stack $stack) cannot start; nothing was created. Fix these first:"
   exit 3
 fi
 

@@ -7,14 +7,29 @@ set -euo pipefail
 cluster=${KIND_CLUSTER_NAME:-pingpong}
 registry=${KIND_REGISTRY_NAME:-kind-registry}
 port=${KIND_REGISTRY_PORT:-5001}
+# Distribution's registry 3.x: docker-library/official-images library/registry: tags 3.1.1, 3.1, 3, latest
+# (the 2.x tags were dropped from it in 2025 and no longer get fixes).
+registry_image=registry:3.1.1
 here=$(cd "$(dirname "$0")" && pwd)
+
+# Also run on its own (see the README's troubleshooting): check before creating anything.
+# shellcheck source=SCRIPTDIR/prerequisites.sh
+source "$here/prerequisites.sh"
+problems=()
+check_docker
+check_kind
+check_kubectl
+if [ "${#problems[@]}" -gt 0 ]; then
+  report_problems "stacks/kind/up.sh: the dev cluster cannot be created; nothing was created. Fix these first:"
+  exit 3
+fi
 
 if [ "$(docker inspect -f '{{.State.Running}}' "$registry" 2>/dev/null || true)" != true ]; then
   if docker inspect "$registry" >/dev/null 2>&1; then
     docker start "$registry" >/dev/null
   else
     echo "Starting registry $registry on 127.0.0.1:$port"
-    docker run -d --restart=always -p "127.0.0.1:$port:5000" --name "$registry" registry:2 >/dev/null
+    docker run -d --restart=always -p "127.0.0.1:$port:5000" --name "$registry" "$registry_image" >/dev/null
   fi
 fi
 
