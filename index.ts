@@ -72,6 +72,7 @@ const istio = new Istio(
     gatewayServiceType: settings.mesh.gateway.serviceType,
     gatewayReplicas: { min: settings.mesh.gateway.minReplicas, max: settings.mesh.gateway.maxReplicas },
     istiodReplicas: settings.mesh.istiodReplicas,
+    trustDomain: settings.mesh.trustDomain,
     accessLogs: settings.mesh.accessLogs,
     pluginCa: certificates.intermediate && {
       certPem: certificates.intermediate.certPem,
@@ -260,7 +261,8 @@ const observability = new Observability(
     namespaces: { a: pingpongA.namespace, b: pingpongB.namespace },
     istioRootNamespace: istio.systemNamespace,
     accessLogs: settings.mesh.accessLogs,
-    traceSamplingPercent: settings.observability.traceSamplingPercent,
+    monitorLabels: settings.observability.monitorLabels,
+    dashboardNamespace: settings.observability.dashboardNamespace,
     controlPlane: istio.controlPlane,
   },
   onCluster,
@@ -327,7 +329,7 @@ export const canary = canarySettings
       weights: { v1: canarySettings.weights.primary, v2: canarySettings.weights.canary },
     }
   : null;
-export const dashboardUid = observability.dashboardUid;
+export const dashboardUid = observability.dashboardUid ?? null;
 
 /**
  * The contract for dashboards and other stacks (see README, "Stack outputs"): one object, stable
@@ -342,5 +344,5 @@ export const summary = {
   certificate: { expiry: certificates.serverExpiry },
   mtls: security.mtlsModes,
   canary: canary && canary.weights,
-  dashboardUid: observability.dashboardUid,
+  dashboardUid: observability.dashboardUid ?? null,
 };

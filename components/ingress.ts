@@ -154,8 +154,23 @@ export interface KubernetesIngressArgs {
 }
 
 /**
- * TLS terminated by an Ingress controller. Under STRICT mTLS the controller must itself run with a
- * sidecar, and its identity is among the allowed callers.
+ * What ingress-nginx needs in front of a sidecar-injected backend (its annotations reference,
+ * kubernetes/ingress-nginx docs/user-guide/nginx-configuration/annotations.md). By default it
+ * balances over the endpoints' pod IPs and forwards the external Host header; the controller's
+ * sidecar then finds no mesh route for that pair and passes the request through in plaintext,
+ * which STRICT peers refuse. Dialling the Service's cluster IP with the Service's own host name
+ * lets the sidecar route it as mesh traffic, over mTLS with the controller's identity.
+ */
+export function ingressNginxMeshAnnotations(backendHost: string): Record<string, string> {
+  return {
+    "nginx.ingress.kubernetes.io/service-upstream": "true",
+    "nginx.ingress.kubernetes.io/upstream-vhost": backendHost,
+  };
+}
+
+/**
+ * TLS terminated by ingress-nginx (any IngressClass it serves). Under STRICT mTLS the controller
+ * must itself run with a sidecar, and its identity is among the allowed callers.
  */
 export class KubernetesIngress extends pulumi.ComponentResource {
   public readonly urls: string[];
@@ -172,6 +187,9 @@ export class KubernetesIngress extends pulumi.ComponentResource {
           name: "pingpong",
           namespace: args.backend.namespace,
           labels: standardLabels("pingpong", "ingress"),
+          annotations: pulumi
+            .all([args.backend.namespace, args.backend.serviceName])
+            .apply(([ns, svc]) => ingressNginxMeshAnnotations(serviceHost(ns, svc))),
         },
         spec: {
           ingressClassName: args.ingressClassName,

@@ -22,7 +22,10 @@ export interface IstioArgs {
   gatewayNamespace: string;
   gatewayServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
   gatewayReplicas: { min: number; max: number };
-  istiodReplicas: number;
+  /** istiod replicas: autoscaled between min and max, or a fixed count when they are equal. */
+  istiodReplicas: { min: number; max: number };
+  /** The trust domain istiod issues workload identities in; principals must use the same. */
+  trustDomain: string;
   accessLogs: boolean;
   /** The plug-in CA (`cacerts`): istiod signs workload certificates with it instead of a self-generated root. */
   pluginCa?: {
@@ -33,23 +36,31 @@ export interface IstioArgs {
   };
 }
 
-/** Values of the istiod chart: CNI instead of init containers, access logs, Prometheus merge. */
+/**
+ * Values of the istiod chart: CNI instead of init containers, the trust domain, replicas, access
+ * logs, Prometheus merge. Keys sit at the top level: the chart keeps its own defaults under
+ * `_internal_defaults_do_not_set` and merges what is set at the top level over them.
+ */
 export function istiodValues(
-  args: Pick<IstioArgs, "istiodReplicas" | "accessLogs">,
+  args: Pick<IstioArgs, "istiodReplicas" | "accessLogs" | "trustDomain">,
 ): Record<string, unknown> {
+  const { min, max } = args.istiodReplicas;
   return {
-    pilot: {
-      // With istio-cni the injector adds no NET_ADMIN init container: injected pods pass the restricted profile.
-      cni: { enabled: true },
-      replicaCount: args.istiodReplicas,
-      autoscaleMin: args.istiodReplicas,
-      // Native sidecars let Jobs (the verification probes) complete: the proxy stops with the main container.
-      env: { ENABLE_NATIVE_SIDECARS: "true" },
-    },
+    // With istio-cni the injector adds no NET_ADMIN init container: injected pods pass the restricted profile.
+    cni: { enabled: true },
+    // The chart renders its HorizontalPodAutoscaler only while autoscaleEnabled is true, and then
+    // ignores replicaCount; with equal bounds a fixed replica count is what is meant.
+    ...(max > min
+      ? { autoscaleEnabled: true, autoscaleMin: min, autoscaleMax: max }
+      : { autoscaleEnabled: false, replicaCount: min }),
+    // Native sidecars let Jobs (the verification probes) complete: the proxy stops with the main container.
+    env: { ENABLE_NATIVE_SIDECARS: "true" },
     meshConfig: {
+      trustDomain: args.trustDomain,
       accessLogFile: args.accessLogs ? "/dev/stdout" : "",
       accessLogEncoding: "JSON",
-      // Scrapers outside the mesh read app metrics merged into the sidecar's plaintext port 15020.
+      // The injector points each pod's prometheus.io/port at the agent (15020), which serves the
+      // app's metrics merged with Envoy's in plaintext, so Prometheus outside the mesh can scrape.
       enablePrometheusMerge: true,
       defaultConfig: { holdApplicationUntilProxyStarts: true },
     },
@@ -89,6 +100,10 @@ export class Istio extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:mesh:Istio", name, {}, opts);
+    const { min, max } = args.istiodReplicas;
+    if (min < 1 || min > max) {
+      throw new Error(`istiodReplicas: min ${min} and max ${max}: expected 1 <= min <= max`);
+    }
     const namespace = (role: string, ns: string, enforce: string) =>
       new k8s.core.v1.Namespace(
         `${name}-${role}-ns`,

@@ -11,6 +11,11 @@ export const ISTIO = {
   agentPort: 15020,
   /** Envoy's own Prometheus endpoint. */
   envoyStatsPort: 15090,
+  /**
+   * The injected proxy container and the one port it declares (15090, `http-envoy-prom`): the only
+   * sidecar port Prometheus can discover, since it sees only declared ports.
+   */
+  proxy: { container: "istio-proxy", declaredPortName: "http-envoy-prom" },
   injectionLabel: "istio-injection",
 } as const;
 

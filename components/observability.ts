@@ -16,20 +16,40 @@ export const MERGED_METRICS = { port: ISTIO.agentPort, path: "/stats/prometheus"
 
 export type MonitoringMode = "install" | "podmonitors" | "none";
 
-/** PodMonitor spec scraping pingpong's merged metrics in one namespace. */
+/**
+ * PodMonitor spec scraping pingpong's merged metrics in one namespace.
+ *
+ * Prometheus discovers only ports that a container declares, and the agent's port 15020 is served
+ * but not declared. So the endpoint selects the one port the injected proxy declares, then
+ * rewrites the address to the port the injector wrote into the pod's prometheus.io/port annotation
+ * (15020 with Prometheus merge on), as Istio's own samples/addons/extras/prometheus-operator.yaml
+ * does. The regex keeps IPv6 addresses (`[fd00::1]:15090`) whole.
+ */
 export function podMonitorSpec(): Record<string, unknown> {
   return {
     selector: { matchLabels: serviceSelector() },
-    podMetricsEndpoints: [{ portNumber: MERGED_METRICS.port, path: MERGED_METRICS.path, interval: "15s" }],
+    podMetricsEndpoints: [
+      {
+        port: ISTIO.proxy.declaredPortName,
+        path: MERGED_METRICS.path,
+        interval: "15s",
+        relabelings: [
+          {
+            action: "replace",
+            sourceLabels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+            regex: "(.+):\\d+;(\\d+)",
+            replacement: "$1:$2",
+            targetLabel: "__address__",
+          },
+        ],
+      },
+    ],
   };
 }
 
-/** Telemetry spec for the whole mesh: Envoy access logs and the trace sampling rate. */
-export function telemetrySpec(accessLogs: boolean, traceSamplingPercent: number): Record<string, unknown> {
-  return {
-    accessLogging: [{ providers: [{ name: "envoy" }], disabled: !accessLogs }],
-    tracing: [{ randomSamplingPercentage: traceSamplingPercent }],
-  };
+/** Telemetry spec for the whole mesh: Envoy access logs (tracing waits for a tracing provider). */
+export function telemetrySpec(accessLogs: boolean): Record<string, unknown> {
+  return { accessLogging: [{ providers: [{ name: "envoy" }], disabled: !accessLogs }] };
 }
 
 /** kube-prometheus-stack values: Prometheus picks up every PodMonitor, Grafana every labelled dashboard. */
@@ -57,7 +77,15 @@ export interface ObservabilityArgs {
   namespaces: Record<string, pulumi.Input<string>>;
   istioRootNamespace: pulumi.Input<string>;
   accessLogs: boolean;
-  traceSamplingPercent: number;
+  /** Labels on the PodMonitors: what the Prometheus in charge selects them by. */
+  monitorLabels: Record<string, string>;
+  /**
+   * Namespace of the dashboard ConfigMap (absent: no dashboard). Unless it is the monitoring
+   * namespace this component creates, it must exist: it is read first, so a missing one fails the
+   * preview ("resource '<name>' does not exist", see pulumi/pulumi-kubernetes#2743) instead of the
+   * update.
+   */
+  dashboardNamespace?: string;
   controlPlane: pulumi.Resource[];
 }
 
@@ -66,7 +94,8 @@ export interface ObservabilityArgs {
  * pingpong pods, an Istio Telemetry resource and the generated Grafana dashboard as a ConfigMap.
  */
 export class Observability extends pulumi.ComponentResource {
-  public readonly dashboardUid = DASHBOARD_UID;
+  /** The dashboard's uid; undefined when no dashboard is created. */
+  public readonly dashboardUid: string | undefined = DASHBOARD_UID;
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:observability:Observability", name, {}, opts);
@@ -78,11 +107,12 @@ export class Observability extends pulumi.ComponentResource {
         kind: "Telemetry",
         // In the root namespace, a Telemetry without selector applies to the whole mesh.
         metadata: { name: "mesh-default", namespace: args.istioRootNamespace, labels },
-        spec: telemetrySpec(args.accessLogs, args.traceSamplingPercent),
+        spec: telemetrySpec(args.accessLogs),
       },
       { parent: this, dependsOn: args.controlPlane },
     );
     if (args.mode === "none") {
+      this.dashboardUid = undefined;
       this.registerOutputs({ dashboardUid: this.dashboardUid });
       return;
     }
@@ -119,19 +149,30 @@ export class Observability extends pulumi.ComponentResource {
         {
           apiVersion: "monitoring.coreos.com/v1",
           kind: "PodMonitor",
-          metadata: { name: "pingpong", namespace, labels },
+          metadata: { name: "pingpong", namespace, labels: { ...labels, ...args.monitorLabels } },
           spec: podMonitorSpec(),
         },
         { parent: this, dependsOn: operator },
       );
     }
+    if (args.dashboardNamespace === undefined) {
+      this.dashboardUid = undefined;
+      this.registerOutputs({ dashboardUid: this.dashboardUid });
+      return;
+    }
+    const dashboardNs: pulumi.Input<string> =
+      args.mode === "install" && args.dashboardNamespace === args.monitoringNamespace
+        ? monitoringNs
+        : k8s.core.v1.Namespace.get(`${name}-dashboard-namespace`, args.dashboardNamespace, {
+            parent: this,
+          }).metadata.name;
     const namespaceNames = pulumi.all(Object.values(args.namespaces));
     new k8s.core.v1.ConfigMap(
       `${name}-dashboard`,
       {
         metadata: {
           name: "pingpong-dashboard",
-          namespace: monitoringNs,
+          namespace: dashboardNs,
           labels: { ...labels, ...GRAFANA_DASHBOARD_LABEL },
         },
         data: namespaceNames.apply((names) =>

@@ -18,6 +18,8 @@ const common: Defaults = {
   logLevel: "info",
   networkPolicy: true,
   operatorGroup: "pingpong-operators",
+  // Istio 1.31.1: istio/istio.io content/en/news/releases/1.31.x/announcing-1.31.1 (2026-09-21);
+  // Istio publishes its charts for every release. 1.31 supports Kubernetes 1.32 to 1.36.
   istioVersion: "1.31.1",
   trustDomain: "cluster.local",
   accessLogs: true,
@@ -28,7 +30,8 @@ const common: Defaults = {
   ingressControllerServiceAccount: "ingress-nginx",
   certKeyAlgorithm: "ECDSA-P256",
   verification: true,
-  toolboxImage: "curlimages/curl:8.11.1",
+  // curl/curl-container tag 8.21.0 (2026-06-24), published as docker.io/curlimages/curl:8.21.0.
+  toolboxImage: "curlimages/curl:8.21.0",
   canaryInstances: "",
   canaryReplicas: 1,
   trafficPercentV1: 100,
@@ -41,7 +44,10 @@ const common: Defaults = {
   faultDelayMs: 500,
   faultAbortPercent: 0,
   faultAbortStatus: 503,
+  // prometheus-community/helm-charts tag kube-prometheus-stack-85.1.2.
   prometheusStackVersion: "85.1.2",
+  // No tracing provider exists yet: sampling must stay off (see settings.ts).
+  traceSamplingPercent: 0,
 };
 
 /** Timeouts, retries and circuit breaking shared by staging and prod. */
@@ -56,7 +62,9 @@ const production: Defaults = {
   poolMaxConnections: 200,
   poolMaxPendingRequests: 200,
   monitoring: "podmonitors",
-  traceSamplingPercent: 1,
+  // A kube-prometheus-stack release named kube-prometheus-stack, left at its defaults, selects
+  // PodMonitors labelled release=kube-prometheus-stack (and Grafana dashboards in every namespace).
+  monitorLabels: "release=kube-prometheus-stack",
 };
 
 /**
@@ -83,6 +91,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     logLevel: "debug",
     spreadPolicy: "ScheduleAnyway",
     istiodReplicas: 1,
+    istiodMaxReplicas: 1,
     pluginCa: false,
     meshWideMtls: false,
     // kind has no load balancer: reach the gateway with kubectl port-forward.
@@ -103,7 +112,8 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     poolMaxConnections: 100,
     poolMaxPendingRequests: 100,
     monitoring: "install",
-    traceSamplingPercent: 100,
+    // The installed Prometheus selects every PodMonitor.
+    monitorLabels: "",
   },
   staging: {
     ...common,
@@ -122,6 +132,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     drainDelaySeconds: 5,
     spreadPolicy: "ScheduleAnyway",
     istiodReplicas: 2,
+    istiodMaxReplicas: 5,
     pluginCa: true,
     meshWideMtls: false,
     gatewayServiceType: "LoadBalancer",
@@ -149,6 +160,7 @@ export const DEFAULTS: Record<Environment, Defaults> = {
     drainDelaySeconds: 5,
     spreadPolicy: "DoNotSchedule",
     istiodReplicas: 2,
+    istiodMaxReplicas: 5,
     pluginCa: true,
     meshWideMtls: true,
     gatewayServiceType: "LoadBalancer",

@@ -103,7 +103,15 @@ export const SCHEMA = {
     type: "string",
     description: "Istio trust domain: the first part of every SPIFFE ID and principal.",
   },
-  istiodReplicas: { type: "integer", description: "istiod replicas (and autoscaler minimum)." },
+  istiodReplicas: {
+    type: "integer",
+    description:
+      "istiod replicas: the autoscaler minimum, or the fixed count when equal to istiodMaxReplicas.",
+  },
+  istiodMaxReplicas: {
+    type: "integer",
+    description: "istiod autoscaler maximum; equal to istiodReplicas: no autoscaler.",
+  },
   pluginCa: {
     type: "boolean",
     description:
@@ -244,7 +252,20 @@ export const SCHEMA = {
     type: "string",
     description: "Version of the kube-prometheus-stack chart when monitoring is install.",
   },
-  traceSamplingPercent: { type: "integer", description: "Percent of requests traced (Istio Telemetry)." },
+  monitorLabels: {
+    type: "string",
+    description:
+      "Labels (k=v, comma-separated) on the PodMonitors, for a Prometheus that selects monitors by label (kube-prometheus-stack at its defaults: release=<its release name>).",
+  },
+  grafanaDashboardNamespace: {
+    type: "string",
+    description:
+      "Namespace of the Grafana dashboard ConfigMap; it must exist unless it is the monitoringNamespace that monitoring=install creates. Default: monitoringNamespace. Empty: no dashboard.",
+  },
+  traceSamplingPercent: {
+    type: "integer",
+    description: "Percent of requests traced. Must be 0: no tracing provider is configured yet.",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof SCHEMA;

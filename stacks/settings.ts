@@ -52,7 +52,8 @@ export interface Settings {
   mesh: {
     istioVersion: string;
     trustDomain: string;
-    istiodReplicas: number;
+    /** Equal bounds: a fixed replica count, no autoscaler. */
+    istiodReplicas: { min: number; max: number };
     pluginCa: boolean;
     meshWideMtls: boolean;
     accessLogs: boolean;
@@ -90,6 +91,10 @@ export interface Settings {
   observability: {
     monitoring: (typeof MONITORING_MODES)[number];
     prometheusStackVersion: string;
+    /** Labels on the PodMonitors, so that a Prometheus selecting by label picks them up. */
+    monitorLabels: Record<string, string>;
+    /** Where the Grafana dashboard ConfigMap goes; absent: no dashboard. */
+    dashboardNamespace?: string;
     traceSamplingPercent: number;
   };
 }
@@ -138,6 +143,27 @@ export function parseMemory(q: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
   if (!m) return undefined;
   return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
+}
+
+/** A label key: an optional DNS-subdomain prefix and a name (kubernetes.io's label syntax). */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** `k=v,k2=v2` as labels; undefined when any pair is not a valid label. */
+export function parseLabels(raw: string): Record<string, string> | undefined {
+  const labels: Record<string, string> = {};
+  for (const pair of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) return undefined;
+    const [key, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+    if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value) || key in labels) return undefined;
+    labels[key] = value;
+  }
+  return labels;
 }
 
 /**
@@ -337,7 +363,14 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
   const trustDomain = requireStr("trustDomain", "a trust domain such as cluster.local", (v) =>
     /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v),
   );
-  const istiodReplicas = intIn("istiodReplicas", 1, 10, "a replica count");
+  const istiodMin = intIn("istiodReplicas", 1, 50, "a replica count");
+  const istiodMax = intIn("istiodMaxReplicas", 1, 50, "a replica count");
+  if (istiodMin > istiodMax) {
+    // The chart would render an autoscaler with minReplicas above maxReplicas, which the API refuses.
+    problems.push(
+      `${k("istiodReplicas")}=${istiodMin}: expected at most ${k("istiodMaxReplicas")} (${istiodMax})`,
+    );
+  }
   const gatewayMin = intIn("gatewayMinReplicas", 1, 50, "a replica count");
   const gatewayMax = intIn("gatewayMaxReplicas", 1, 100, "a replica count");
   if (gatewayMin > gatewayMax) {
@@ -471,6 +504,37 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
     /^\d+\.\d+\.\d+$/.test(v),
   );
   const traceSamplingPercent = intIn("traceSamplingPercent", 0, 100, "a percentage");
+  if (traceSamplingPercent > 0) {
+    // Sampled spans need a tracing provider (meshConfig.extensionProviders); without one istiod
+    // only logs "Provider lookup failed" and nothing is traced.
+    problems.push(
+      `${k("traceSamplingPercent")}=${traceSamplingPercent}: expected 0: no tracing provider is configured, so sampled spans would go nowhere`,
+    );
+  }
+  const monitorLabelsRaw = str("monitorLabels") ?? "";
+  const monitorLabels = parseLabels(monitorLabelsRaw);
+  if (monitorLabels === undefined) {
+    problems.push(
+      `${k("monitorLabels")}=${show(monitorLabelsRaw)}: expected comma-separated key=value Kubernetes labels, e.g. release=kube-prometheus-stack`,
+    );
+  } else if (monitoring === "podmonitors" && Object.keys(monitorLabels).length === 0) {
+    // A Prometheus Operator's podMonitorSelector is rarely "everything"; kube-prometheus-stack's
+    // default selects release=<its release name>. Unlabelled PodMonitors would be ignored.
+    problems.push(
+      `${k("monitorLabels")}=${show(monitorLabelsRaw)}: expected the labels your Prometheus selects PodMonitors by (e.g. release=kube-prometheus-stack) when ${k("monitoring")} is podmonitors`,
+    );
+  }
+  const dashboardNamespaceSet = str("grafanaDashboardNamespace");
+  const dashboardNamespace = dashboardNamespaceSet ?? namespaces.monitoring;
+  if (
+    dashboardNamespaceSet !== undefined &&
+    dashboardNamespace !== "" &&
+    !DNS_LABEL.test(dashboardNamespace)
+  ) {
+    problems.push(
+      `${k("grafanaDashboardNamespace")}=${show(dashboardNamespace)}: expected a DNS label, or empty for no dashboard`,
+    );
+  }
 
   if (problems.length > 0) throw new SettingsError(problems);
 
@@ -502,7 +566,7 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
     mesh: {
       istioVersion,
       trustDomain,
-      istiodReplicas,
+      istiodReplicas: { min: istiodMin, max: istiodMax },
       pluginCa: bool("pluginCa"),
       meshWideMtls: bool("meshWideMtls"),
       accessLogs: bool("accessLogs"),
@@ -533,6 +597,12 @@ export function parseSettings(raw: Record<string, string>, stack: string): Setti
           : undefined,
       resilience,
     },
-    observability: { monitoring, prometheusStackVersion, traceSamplingPercent },
+    observability: {
+      monitoring,
+      prometheusStackVersion,
+      monitorLabels: monitorLabels ?? {},
+      dashboardNamespace: monitoring === "none" || dashboardNamespace === "" ? undefined : dashboardNamespace,
+      traceSamplingPercent,
+    },
   };
 }

@@ -18,7 +18,8 @@ export interface Summary {
   mtls: Record<string, MtlsMode>;
   /** Route weights of the primary (v1) and the canary (v2); null without a canary. */
   canary: { v1: number; v2: number } | null;
-  dashboardUid: string;
+  /** The Grafana dashboard's uid; null when the stack creates no dashboard. */
+  dashboardUid: string | null;
 }
 
 /** An invalid or missing field; `field` is its path, as in `summary.image.digest`. */
@@ -143,7 +144,7 @@ export function parseSummary(json: unknown): Summary {
     certificate: { expiry },
     mtls,
     canary,
-    dashboardUid: string(s, "dashboardUid", "summary"),
+    dashboardUid: s.dashboardUid === null ? null : string(s, "dashboardUid", "summary"),
   };
 }
 
@@ -253,7 +254,7 @@ export function renderStatusPage(outputs: unknown, now: Date = new Date()): stri
     row("Certificate expiry", expiry.html, expiry.cls),
     row("mTLS modes", mtls.html, mtls.cls),
     row("Canary weights", canaryCell(s.canary)),
-    row("Dashboard UID", code(s.dashboardUid)),
+    row("Dashboard UID", s.dashboardUid === null ? "none" : code(s.dashboardUid)),
   ];
   const title = `pingpong status: ${s.environment}`;
   return [

@@ -1,3 +1,4 @@
+import { parseProbeArgs } from "../../app/src/probe";
 import type { Settings } from "../../stacks/settings";
 import {
   inNamespace,
@@ -133,12 +134,13 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
     expect(deps("base")).not.toContain(istiod);
   });
 
-  test("istiod values: CNI, access logs on stdout, Prometheus merge", () => {
+  test("istiod values: CNI, the trust domain, access logs on stdout, Prometheus merge", () => {
+    // How the chart turns replica values into pods is checked against its defaults in upstream.test.ts.
     const values = release(run(), "istiod").inputs.values;
-    expect(values.pilot.cni.enabled).toBe(true);
+    expect(values.cni.enabled).toBe(true);
+    expect(values.meshConfig.trustDomain).toBe(s().mesh.trustDomain);
     expect(values.meshConfig.accessLogFile).toBe("/dev/stdout");
     expect(values.meshConfig.enablePrometheusMerge).toBe(true);
-    expect(values.pilot.replicaCount).toBe(s().mesh.istiodReplicas);
   });
 
   test("gateway values: Service type and replicas per stack", () => {
@@ -521,6 +523,20 @@ describe.each(["dev", "prod", "dev-app"] as const)("verification Jobs in %s", (v
     expect(j.inputs.spec.template.metadata.labels["sidecar.istio.io/inject"]).toBe("false");
     expect(argAfter(args(check), "--expect")).toBe("failure");
     expect(argAfter(args(check), "--expect-error")).toBe("ECONNRESET");
+  });
+
+  test("each probe holds its expectation over consecutive attempts and ends before its Job's deadline", () => {
+    for (const check of ["a-to-b", "c-to-a", "c-to-b"]) {
+      // The probe's own parser: the Job's arguments are a command line it accepts, as it reads them.
+      const probe = parseProbeArgs(args(check).slice(1));
+      expect(probe.attempts).toBeGreaterThan(1);
+      // Room for a whole streak even when every attempt takes its full timeout.
+      const streak = probe.attempts * probe.timeoutMs + (probe.attempts - 1) * probe.intervalMs;
+      expect(probe.deadlineMs).toBeGreaterThanOrEqual(streak);
+      // The probe ends by its deadline; the Job's must leave time for scheduling, pull and sidecar.
+      const jobMs = Number(job(run(), check).inputs.spec.activeDeadlineSeconds) * 1000;
+      expect(jobMs - probe.deadlineMs).toBeGreaterThanOrEqual(30_000);
+    }
   });
 
   test("Jobs wait for the deployments and the mesh policies", () => {

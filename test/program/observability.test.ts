@@ -31,11 +31,14 @@ type Variant = "dev" | "prod" | "dev-podmonitors" | "dev-none" | "prod-install" 
 const VARIANTS: Record<Variant, { stack: "dev" | "prod"; config: Record<string, string> }> = {
   dev: { stack: "dev", config: {} },
   prod: { stack: "prod", config: {} },
-  "dev-podmonitors": { stack: "dev", config: { "pingpong:monitoring": "podmonitors" } },
+  "dev-podmonitors": {
+    stack: "dev",
+    config: { "pingpong:monitoring": "podmonitors", "pingpong:monitorLabels": "prometheus=platform" },
+  },
   "dev-none": { stack: "dev", config: { "pingpong:monitoring": "none" } },
   "prod-install": {
     stack: "prod",
-    config: { "pingpong:monitoring": "install", "pingpong:prometheusStackVersion": "80.0.1" },
+    config: { "pingpong:monitoring": "install", "pingpong:prometheusStackVersion": "88.5.3" },
   },
   "prod-none": { stack: "prod", config: { "pingpong:monitoring": "none" } },
 };
@@ -45,6 +48,7 @@ const settings = {} as Record<Variant, Settings>;
 beforeAll(() => runVariants(VARIANTS, runs, settings), 120_000);
 
 const nsOf = namespaceOf;
+const settingsOf = (v: Variant) => settings[v];
 const inNs = inNamespace;
 function only(run: ProgramRun, type: string): Recorded {
   const found = ofType(run, type);
@@ -59,7 +63,7 @@ const selects = (selector: Labels, labels: Labels) =>
 const pingpongNamespaces = (s: Settings) => [s.namespaces.a, s.namespaces.b];
 
 describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
-  test("one mesh-wide Telemetry in istio-system: envoy access logs, sampling per stack", () => {
+  test("one mesh-wide Telemetry in istio-system: envoy access logs, no tracing without a provider", () => {
     const telemetry = only(runs[v], T.telemetry);
     expect(nsOf(telemetry)).toBe("istio-system");
     const spec = telemetry.inputs.spec;
@@ -69,8 +73,9 @@ describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
       { providers: [{ name: "envoy" }], disabled: !settings[v].mesh.accessLogs },
     ]);
     expect(settings[v].mesh.accessLogs).toBe(true);
-    expect(spec.tracing).toEqual([{ randomSamplingPercentage: v === "dev" ? 100 : 1 }]);
-    expect(spec.tracing[0].randomSamplingPercentage).toBe(settings[v].observability.traceSamplingPercent);
+    // Sampling without a tracing provider only makes istiod log "Provider lookup failed".
+    expect(spec.tracing).toBeUndefined();
+    expect(settings[v].observability.traceSamplingPercent).toBe(0);
   });
 
   test("the Telemetry waits for Istio's control plane", () => {
@@ -98,7 +103,7 @@ describe.each(["dev", "prod", "dev-podmonitors", "prod-install"] as const)("PodM
   const run = () => runs[v];
   const s = () => settings[v];
 
-  test("one PodMonitor per pingpong namespace, selecting exactly the Service's pods, on 15020 /stats/prometheus", () => {
+  test("one PodMonitor per pingpong namespace, selecting exactly the Service's pods, on /stats/prometheus", () => {
     const monitors = ofType(run(), T.podMonitor);
     expect(monitors.map(nsOf).sort()).toEqual(pingpongNamespaces(s()).sort());
     for (const n of pingpongNamespaces(s())) {
@@ -108,8 +113,12 @@ describe.each(["dev", "prod", "dev-podmonitors", "prod-install"] as const)("PodM
       expect(spec.selector).toEqual({ matchLabels: service.inputs.spec.selector });
       expect(spec.namespaceSelector).toBeUndefined();
       expect(spec.podMetricsEndpoints).toHaveLength(1);
+      // Which port it may name is checked against the injection template in upstream.test.ts.
       expect(spec.podMetricsEndpoints[0]).toEqual(
-        expect.objectContaining({ portNumber: MERGED.port, path: MERGED.path }),
+        expect.objectContaining({ port: expect.any(String), path: MERGED.path }),
+      );
+      expect(monitor.inputs.metadata.labels).toEqual(
+        expect.objectContaining(s().observability.monitorLabels),
       );
       const [d] = inNs(run(), T.deployment, n);
       expect(selects(spec.selector.matchLabels, d.inputs.spec.template.metadata.labels)).toBe(true);
@@ -141,7 +150,7 @@ describe.each(["dev", "prod", "dev-podmonitors", "prod-install"] as const)("PodM
 
   test("the dashboard ConfigMap: valid JSON, uid = dashboardUid, template namespaces = pingpong namespaces", () => {
     const cm = only(run(), T.configMap);
-    expect(nsOf(cm)).toBe(s().namespaces.monitoring);
+    expect(nsOf(cm)).toBe(s().observability.dashboardNamespace);
     expect(cm.inputs.metadata.labels).toEqual(expect.objectContaining({ grafana_dashboard: "1" }));
     const files = Object.keys(cm.inputs.data as object);
     expect(files).toHaveLength(1);
@@ -172,7 +181,7 @@ describe.each(["dev", "prod-install"] as const)("monitoring=install (%s)", (v) =
     expect(s().observability.monitoring).toBe("install");
     const release = stack();
     expect(release.inputs.version).toBe(s().observability.prometheusStackVersion);
-    expect(release.inputs.version).toBe(v === "dev" ? "85.1.2" : "80.0.1");
+    expect(release.inputs.version).toBe(v === "dev" ? "85.1.2" : "88.5.3");
     expect(release.inputs.repositoryOpts).toEqual({ repo: PROMETHEUS_REPO });
     expect(release.inputs.namespace).toBe(s().namespaces.monitoring);
     const namespace = ofType(run(), T.namespace).find((r) => nameOf(r) === s().namespaces.monitoring);
@@ -207,6 +216,15 @@ describe.each(["dev", "prod-install"] as const)("monitoring=install (%s)", (v) =
 });
 
 describe.each(["prod", "dev-podmonitors"] as const)("monitoring=podmonitors (%s)", (v) => {
+  test("the dashboard goes into an existing namespace, read first so that a missing one fails the preview", () => {
+    const ns = settingsOf(v).observability.dashboardNamespace;
+    const read = runs[v].reads.find((r) => r.type === T.namespace && r.id === ns);
+    expect(read).toBeDefined();
+    const cm = only(runs[v], T.configMap);
+    expect(nsOf(cm)).toBe(ns);
+    expect(cm.dependsOn).toContain(read?.name);
+  });
+
   test("no Release and no monitoring namespace: the Prometheus Operator is already there", () => {
     expect(settings[v].observability.monitoring).toBe("podmonitors");
     expect(chart(runs[v], "kube-prometheus-stack")).toBeUndefined();
@@ -230,13 +248,12 @@ describe.each(["dev-none", "prod-none"] as const)("monitoring=none (%s)", (v) =>
     expect(ofType(runs[v], T.namespace).map(nameOf)).not.toContain(settings[v].namespaces.monitoring);
     const telemetry = only(runs[v], T.telemetry);
     expect(nsOf(telemetry)).toBe("istio-system");
-    expect(telemetry.inputs.spec.tracing).toEqual([
-      { randomSamplingPercentage: settings[v].observability.traceSamplingPercent },
-    ]);
+    expect(telemetry.inputs.spec.accessLogging).toBeDefined();
   });
 
-  test("dashboardUid is still exported: the contract does not depend on the mode", () => {
-    expect(runs[v].outputs.dashboardUid).toBe(runs.dev.outputs.dashboardUid);
-    expect(runs[v].outputs.dashboardUid).toEqual(expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/));
+  test("dashboardUid is null: there is no dashboard to link to", () => {
+    expect(runs[v].outputs.dashboardUid).toBeNull();
+    expect((runs[v].outputs.summary as { dashboardUid: unknown }).dashboardUid).toBeNull();
+    expect(runs.dev.outputs.dashboardUid).toEqual(expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/));
   });
 });

@@ -1,5 +1,12 @@
 import { SCHEMA } from "../../stacks/schema";
-import { parseCpu, parseMemory, parseSettings, SettingsError, type Settings } from "../../stacks/settings";
+import {
+  parseCpu,
+  parseLabels,
+  parseMemory,
+  parseSettings,
+  SettingsError,
+  type Settings,
+} from "../../stacks/settings";
 
 type Raw = Record<string, string | number | boolean>;
 
@@ -35,7 +42,7 @@ const common = {
   },
   networkPolicy: true,
   rbac: { operatorGroup: "pingpong-operators" },
-  verification: { enabled: true, toolboxImage: "curlimages/curl:8.11.1" },
+  verification: { enabled: true, toolboxImage: "curlimages/curl:8.21.0" },
 };
 /** Mesh settings every environment shares (stacks/defaults.ts `common`). */
 const meshCommon = { istioVersion: "1.31.1", trustDomain: "cluster.local", accessLogs: true };
@@ -85,12 +92,16 @@ const productionTraffic: Settings["traffic"] = {
 const devObservability: Settings["observability"] = {
   monitoring: "install",
   prometheusStackVersion: "85.1.2",
-  traceSamplingPercent: 100,
+  monitorLabels: {},
+  dashboardNamespace: "monitoring",
+  traceSamplingPercent: 0,
 };
 const productionObservability: Settings["observability"] = {
   monitoring: "podmonitors",
   prometheusStackVersion: "85.1.2",
-  traceSamplingPercent: 1,
+  monitorLabels: { release: "kube-prometheus-stack" },
+  dashboardNamespace: "monitoring",
+  traceSamplingPercent: 0,
 };
 
 describe("parseSettings: environment defaults", () => {
@@ -118,7 +129,7 @@ describe("parseSettings: environment defaults", () => {
       },
       mesh: {
         ...meshCommon,
-        istiodReplicas: 1,
+        istiodReplicas: { min: 1, max: 1 },
         pluginCa: false,
         meshWideMtls: false,
         gateway: { serviceType: "ClusterIP", minReplicas: 1, maxReplicas: 1 },
@@ -160,7 +171,7 @@ describe("parseSettings: environment defaults", () => {
       },
       mesh: {
         ...meshCommon,
-        istiodReplicas: 2,
+        istiodReplicas: { min: 2, max: 5 },
         pluginCa: true,
         meshWideMtls: false,
         gateway: { serviceType: "LoadBalancer", minReplicas: 2, maxReplicas: 4 },
@@ -202,7 +213,7 @@ describe("parseSettings: environment defaults", () => {
       },
       mesh: {
         ...meshCommon,
-        istiodReplicas: 2,
+        istiodReplicas: { min: 2, max: 5 },
         pluginCa: true,
         meshWideMtls: true,
         gateway: { serviceType: "LoadBalancer", minReplicas: 3, maxReplicas: 10 },
@@ -495,6 +506,36 @@ describe("parseSettings: one bad value, one problem naming key, value and expect
       { tickMs: 10 },
       "pingpong:tickMs=10: expected milliseconds from 100 to 3600000",
     ],
+    [
+      "an istiod minimum above its maximum (the chart would render an autoscaler the API refuses)",
+      "prod",
+      { ...CLUSTER, istiodReplicas: 6 },
+      "pingpong:istiodReplicas=6: expected at most pingpong:istiodMaxReplicas (5)",
+    ],
+    [
+      "trace sampling without a tracing provider",
+      "dev",
+      { traceSamplingPercent: 10 },
+      "pingpong:traceSamplingPercent=10: expected 0: no tracing provider is configured, so sampled spans would go nowhere",
+    ],
+    [
+      "PodMonitors without the labels an existing Prometheus selects them by",
+      "prod",
+      { ...CLUSTER, monitorLabels: "" },
+      'pingpong:monitorLabels="": expected the labels your Prometheus selects PodMonitors by (e.g. release=kube-prometheus-stack) when pingpong:monitoring is podmonitors',
+    ],
+    [
+      "monitor labels that are not key=value labels",
+      "prod",
+      { ...CLUSTER, monitorLabels: "release" },
+      'pingpong:monitorLabels="release": expected comma-separated key=value Kubernetes labels, e.g. release=kube-prometheus-stack',
+    ],
+    [
+      "a dashboard namespace that is not a DNS label",
+      "prod",
+      { ...CLUSTER, grafanaDashboardNamespace: "Grafana" },
+      'pingpong:grafanaDashboardNamespace="Grafana": expected a DNS label, or empty for no dashboard',
+    ],
   ];
 
   test.each(cases)("%s", (_what, stack, values, expected) => {
@@ -641,5 +682,40 @@ describe("parseSettings: safety outside dev and quantity forms", () => {
     ["0.5", 0.5],
   ])("memory quantity %s is %d bytes", (q, bytes) => {
     expect(parseMemory(q)).toBe(bytes);
+  });
+});
+
+describe("monitoring settings", () => {
+  test("monitor labels parse into a label map; the dashboard follows monitoringNamespace unless set", () => {
+    const s = parseSettings(
+      raw({ ...CLUSTER, monitorLabels: "release=prom, team=platform", monitoringNamespace: "observability" }),
+      "prod",
+    );
+    expect(s.observability.monitorLabels).toEqual({ release: "prom", team: "platform" });
+    expect(s.observability.dashboardNamespace).toBe("observability");
+    const grafana = parseSettings(raw({ ...CLUSTER, grafanaDashboardNamespace: "grafana" }), "prod");
+    expect(grafana.observability.dashboardNamespace).toBe("grafana");
+  });
+
+  test("an empty dashboard namespace, or monitoring=none, means no dashboard", () => {
+    expect(
+      parseSettings(raw({ ...CLUSTER, grafanaDashboardNamespace: "" }), "prod").observability
+        .dashboardNamespace,
+    ).toBeUndefined();
+    expect(
+      parseSettings(raw({ ...CLUSTER, monitoring: "none" }), "prod").observability.dashboardNamespace,
+    ).toBeUndefined();
+  });
+
+  test.each(["a=b=c", "=x", "a=b,a=c", "bad key=x", `k=${"v".repeat(64)}`])(
+    "%s is not a label list",
+    (labels) => {
+      expect(parseLabels(labels)).toBeUndefined();
+    },
+  );
+
+  test("equal istiod bounds mean a fixed replica count", () => {
+    const s = parseSettings(raw({ ...CLUSTER, istiodReplicas: 3, istiodMaxReplicas: 3 }), "prod");
+    expect(s.mesh.istiodReplicas).toEqual({ min: 3, max: 3 });
   });
 });

@@ -26,7 +26,10 @@ export interface Recorded {
 }
 
 export interface ProgramRun {
+  /** Every resource the program declares. */
   resources: Recorded[];
+  /** Objects the program only reads (`Resource.get`): they must exist, nothing creates them. */
+  reads: Recorded[];
   outputs: Record<string, unknown>;
 }
 
@@ -92,6 +95,12 @@ function computedState(type: string, name: string, inputs: KnownInputs): Record<
   return {};
 }
 
+/** What the cluster returns for a read of `namespace/name` (or a cluster-scoped `name`). */
+function readState(id: string): Record<string, unknown> {
+  const [namespace, name] = id.includes("/") ? id.split("/", 2) : [undefined, id];
+  return { metadata: { name, ...(namespace ? { namespace } : {}) } };
+}
+
 /**
  * Runs index.ts under Pulumi's mocks with the given stack and config (keys without the `pingpong:`
  * prefix are prefixed) and returns every registered resource and the resolved stack outputs.
@@ -104,14 +113,39 @@ export async function runProgram(
   config: Record<string, string | number | boolean> = {},
   resources: Recorded[] = [],
 ): Promise<ProgramRun> {
+  // Each fresh copy of @pulumi/pulumi loads its own copy of `tmp`, which adds a process "exit"
+  // listener (to delete temporary files, of which a run under mocks makes none). Removing what the
+  // run added keeps many runs in one test file under Node's listener limit.
+  const exitListeners = new Set(process.listeners("exit"));
+  try {
+    return await runFresh(stack, config, resources);
+  } finally {
+    for (const listener of process.listeners("exit")) {
+      if (!exitListeners.has(listener)) process.removeListener("exit", listener);
+    }
+  }
+}
+
+async function runFresh(
+  stack: string,
+  config: Record<string, string | number | boolean>,
+  resources: Recorded[],
+): Promise<ProgramRun> {
   jest.resetModules();
+  const reads: Recorded[] = [];
   const pulumi = await import("@pulumi/pulumi");
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const id = `${args.name}-id`;
+        // A read (`Resource.get`) arrives with the id of an object that already exists in the cluster.
+        const read = args.id ? args.id : undefined;
+        const id = read ?? `${args.name}-id`;
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+        if (read !== undefined) {
+          reads.push({ type: args.type, name: args.name, id, inputs, provider: args.provider, secretPaths });
+          return { id, state: args.type.startsWith("kubernetes:") ? readState(read) : {} };
+        }
         const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
         resources.push({
           type: args.type,
@@ -157,7 +191,7 @@ export async function runProgram(
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(pulumi, value);
   // Let registrations still in flight reach the mocks before the caller inspects them.
   await new Promise((r) => setTimeout(r, 50));
-  return { resources, outputs };
+  return { resources, reads, outputs };
 }
 
 async function resolve(pulumi: PulumiModule, value: unknown): Promise<unknown> {
