@@ -20,7 +20,8 @@ export const TOOLS: readonly Prerequisite[] = [
   { name: "docker", install: "Docker with BuildKit: https://docs.docker.com/engine/install/" },
   {
     name: "kind",
-    install: "kind 0.24 or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+    install:
+      "kind, the release stacks/kind/cluster.yaml names (kind-release) or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
   },
   { name: "kubectl", install: "kubectl: https://kubernetes.io/docs/tasks/tools/" },
 ];

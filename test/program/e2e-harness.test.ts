@@ -34,7 +34,7 @@ describe("prerequisites", () => {
     const report = missingReport(missingPrerequisites(onPathExcept("pulumi", "kind"), daemonUp));
     expect(report.lines).toEqual([
       "missing prerequisite: pulumi (install Pulumi CLI 3.x: https://www.pulumi.com/docs/install/)",
-      "missing prerequisite: kind (install kind 0.24 or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
+      "missing prerequisite: kind (install kind, the release stacks/kind/cluster.yaml names (kind-release) or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
       "e2e: not run (missing: pulumi, kind)",
     ]);
     expect(report.exitCode).toBe(2);
@@ -53,7 +53,7 @@ describe("prerequisites", () => {
     expect(report.lines).toEqual([
       "missing prerequisite: pulumi (install Pulumi CLI 3.x: https://www.pulumi.com/docs/install/)",
       "missing prerequisite: docker (install Docker with BuildKit: https://docs.docker.com/engine/install/)",
-      "missing prerequisite: kind (install kind 0.24 or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
+      "missing prerequisite: kind (install kind, the release stacks/kind/cluster.yaml names (kind-release) or later: https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
       "missing prerequisite: kubectl (install kubectl: https://kubernetes.io/docs/tasks/tools/)",
       "e2e: not run (missing: pulumi, docker, kind, kubectl)",
     ]);
