@@ -188,26 +188,21 @@ export function runToExit(
     env: cleanEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  proc.stdout?.setEncoding("utf8");
-  proc.stderr?.setEncoding("utf8");
-  proc.stdout?.on("data", (chunk: string) => (stdout += chunk));
-  proc.stderr?.on("data", (chunk: string) => (stderr += chunk));
+  const out = captureOutput(proc);
   const closed = track(proc);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
       reject(
         new Error(
-          `${file} ${args.join(" ")} still running after ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          `${file} ${args.join(" ")} still running after ${timeoutMs} ms\nstdout:\n${out.stdout}\nstderr:\n${out.stderr}`,
         ),
       );
     }, timeoutMs);
     closed.then(
       ({ code, signal }) => {
         clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
+        resolve({ code, signal, stdout: out.stdout, stderr: out.stderr });
       },
       (err: unknown) => {
         clearTimeout(timer);
@@ -230,6 +225,16 @@ export async function killAll(): Promise<void> {
         }),
     ),
   );
+}
+
+/** Collects a child's stdout and stderr as text, as they arrive. */
+function captureOutput(proc: ChildProcess): { stdout: string; stderr: string } {
+  const out = { stdout: "", stderr: "" };
+  proc.stdout?.setEncoding("utf8");
+  proc.stderr?.setEncoding("utf8");
+  proc.stdout?.on("data", (chunk: string) => (out.stdout += chunk));
+  proc.stderr?.on("data", (chunk: string) => (out.stderr += chunk));
+  return out;
 }
 
 /** Parses JSON log lines from a captured stdout. */
@@ -290,19 +295,14 @@ export function startGroup(command: string, args: string[], env: Record<string, 
   });
   if (proc.pid === undefined) throw new Error(`could not start ${command}`);
   groups.add(proc.pid);
-  let stdout = "";
-  let stderr = "";
-  proc.stdout?.setEncoding("utf8");
-  proc.stderr?.setEncoding("utf8");
-  proc.stdout?.on("data", (chunk: string) => (stdout += chunk));
-  proc.stderr?.on("data", (chunk: string) => (stderr += chunk));
+  const out = captureOutput(proc);
   const exited = track(proc);
   exited.catch(() => undefined);
   return {
     pid: proc.pid,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    logs: () => parseLines(stdout),
+    stdout: () => out.stdout,
+    stderr: () => out.stderr,
+    logs: () => parseLines(out.stdout),
     exited,
   };
 }
