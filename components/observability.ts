@@ -23,7 +23,9 @@ export type MonitoringMode = "install" | "podmonitors" | "none";
  * but not declared. So the endpoint selects the one port the injected proxy declares, then
  * rewrites the address to the port the injector wrote into the pod's prometheus.io/port annotation
  * (15020 with Prometheus merge on), as Istio's own samples/addons/extras/prometheus-operator.yaml
- * does. The regex keeps IPv6 addresses (`[fd00::1]:15090`) whole.
+ * does. The regex keeps IPv6 addresses (`[fd00::1]:15090`) whole. With native sidecars the proxy is
+ * an init container; Prometheus's pod discovery lists init containers' ports too
+ * (prometheus/prometheus discovery/kubernetes/pod.go).
  */
 export function podMonitorSpec(): Record<string, unknown> {
   return {

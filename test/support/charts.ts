@@ -27,12 +27,14 @@ export function chartVersions(chart: string): string[] {
 }
 
 /**
- * The reference data's version of `chart` for a pinned `version`: the same version, else the same
- * minor line (the data holds one release per minor; Istio's chart values do not change within one).
+ * The reference data's version of `chart` for a pinned `version`: the same version, else, for
+ * Istio's charts only, the same minor line (the data holds one release per Istio minor, and Istio's
+ * chart values do not change within one). Any other chart must be pinned at a version the data has.
  */
 export function chartDataVersion(chart: string, version: string): string | undefined {
   const versions = chartVersions(chart);
   if (versions.includes(version)) return version;
+  if (!ISTIO_CHARTS.includes(chart)) return undefined;
   const minor = /^(\d+\.\d+)\./.exec(version)?.[1];
   return versions.filter((v) => v.startsWith(`${minor}.`)).pop();
 }
