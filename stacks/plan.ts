@@ -1,0 +1,284 @@
+import { PATHS } from "../app/src/contract";
+import { GATEWAY_RELEASE } from "../components/istio";
+import { VERIFIER_LABELS } from "../components/verification";
+import {
+  APP_NAME,
+  CANARY_VERSION,
+  PRIMARY_VERSION,
+  pingUrl,
+  serviceHost,
+  serviceSelector,
+} from "../components/workload";
+import type { CertificatesArgs } from "../components/certificates";
+import type { PingpongImageArgs } from "../components/image";
+import type { IstioArgs } from "../components/istio";
+import type { ObservabilityArgs } from "../components/observability";
+import type { PingpongServiceArgs } from "../components/pingpong-service";
+import type { Settings } from "./settings";
+
+/**
+ * The deployment plan: every decision the program makes from the settings, as plain data. Who
+ * calls whom, the edge that terminates HTTPS, hosts, URLs, canaries, network rules and the
+ * verification checks. Pure: index.ts turns it into components, and tests read it directly.
+ */
+
+export type InstanceKey = "a" | "b";
+export const INSTANCE_KEYS: readonly InstanceKey[] = ["a", "b"];
+
+/** A workload identity by name: what an AuthorizationPolicy principal and a SPIFFE ID are built from. */
+export interface NamedIdentity {
+  namespace: string;
+  serviceAccount: string;
+}
+
+/** Who may call an instance: its peer instance (by key, so the real ServiceAccount is used) or the edge. */
+export type Caller = { kind: "instance"; instance: InstanceKey } | { kind: "edge"; identity: NamedIdentity };
+
+/** Pods allowed by a NetworkPolicy rule: all pods of `namespace`, or those matching `podLabels`. */
+export interface PodsRef {
+  namespace: string;
+  podLabels?: Record<string, string>;
+}
+
+/** Where HTTPS from outside ends, and what follows from it. */
+export interface EdgePlan {
+  mode: Settings["tls"]["termination"];
+  /** Scheme of in-cluster calls between the instances. */
+  scheme: "http" | "https";
+  /** The workload terminating HTTPS that then calls pingpong-a; none when the app terminates it. */
+  caller?: NamedIdentity;
+  /** Whether the sidecars see HTTP (and authorization can name methods and paths) or opaque TLS. */
+  httpRules: boolean;
+  /** Whether the mesh can tell the callee who called (it sets X-Forwarded-Client-Cert on HTTP only). */
+  callerVisible: boolean;
+  /** Names the server certificate must carry. */
+  certificateHosts: string[];
+  /** URLs of /ping from outside. */
+  ingressUrls: string[];
+}
+
+export interface CanaryPlan {
+  version: string;
+  weights: { primary: number; canary: number };
+  header: string;
+  mirrorPercent: number;
+  /** Absent: the stack's own build. */
+  image?: string;
+  replicas: number;
+}
+
+export interface InstancePlan {
+  key: InstanceKey;
+  peer: InstanceKey;
+  namespace: string;
+  /** The Service host name and the peer's /ping URL, the instance's TARGET. */
+  host: string;
+  target: string;
+  callers: Caller[];
+  canary?: CanaryPlan;
+  /** NetworkPolicy rules; absent when settings turn NetworkPolicies off. */
+  network?: { callers: PodsRef[]; scrapers: PodsRef[]; pingTargets: PodsRef[] };
+}
+
+export interface CheckPlan {
+  /** DNS-safe name, e.g. a-to-b. */
+  name: string;
+  /** Where the probe runs: inside an instance's namespace, as its peer's identity, or in the out-of-mesh namespace. */
+  from: { instance: InstanceKey } | { outside: string };
+  to: InstanceKey;
+  expect: "success" | "failure";
+  expectError?: string;
+  /** The instance whose SPIFFE ID the callee must report as its caller. */
+  expectCallerOf?: InstanceKey;
+  /** Whether the probe needs the app's CA (the app terminates TLS). */
+  tls: boolean;
+}
+
+/** The parts of components' arguments that are plain data; index.ts adds the Outputs that wire them. */
+export interface ComponentPlan {
+  image: Omit<PingpongImageArgs, "credentials">;
+  certificates: CertificatesArgs;
+  istio: Omit<IstioArgs, "pluginCa">;
+  observability: Omit<ObservabilityArgs, "namespaces" | "istioRootNamespace" | "controlPlane">;
+  /** What every pingpong instance shares. */
+  workload: Pick<
+    PingpongServiceArgs,
+    "version" | "replicas" | "autoscaling" | "pdbMinAvailable" | "workload"
+  >;
+}
+
+export interface Plan extends ComponentPlan {
+  namespaces: Record<InstanceKey | "c", { name: string; sidecarInjection: boolean }>;
+  edge: EdgePlan;
+  instances: Record<InstanceKey, InstancePlan>;
+  checks: CheckPlan[];
+}
+
+const httpsUrls = (hosts: string[]) => hosts.map((h) => `https://${h}${PATHS.ping}`);
+
+/** The one place the TLS termination mode is decided. */
+export function edgePlan(s: Settings): EdgePlan {
+  const hosts = s.tls.hosts;
+  switch (s.tls.termination) {
+    case "istio":
+      // The gateway chart names the gateway's ServiceAccount after its release.
+      return {
+        mode: "istio",
+        scheme: "http",
+        caller: { namespace: s.namespaces.gateway, serviceAccount: GATEWAY_RELEASE },
+        httpRules: true,
+        callerVisible: true,
+        certificateHosts: hosts,
+        ingressUrls: httpsUrls(hosts),
+      };
+    case "ingress":
+      return {
+        mode: "ingress",
+        scheme: "http",
+        caller: s.tls.ingressController,
+        httpRules: true,
+        callerVisible: true,
+        certificateHosts: hosts,
+        ingressUrls: httpsUrls(hosts),
+      };
+    case "app":
+      // The app's certificate must also name the Services its peer calls; the mesh carries opaque TLS.
+      return {
+        mode: "app",
+        scheme: "https",
+        httpRules: false,
+        callerVisible: false,
+        certificateHosts: [...hosts, serviceHost(s.namespaces.a), serviceHost(s.namespaces.b)],
+        ingressUrls: [],
+      };
+  }
+}
+
+function canaryPlan(s: Settings, key: InstanceKey): CanaryPlan | undefined {
+  const c = s.traffic.canary;
+  if (!c?.instances.includes(key)) return undefined;
+  return {
+    version: CANARY_VERSION,
+    weights: c.weights,
+    header: c.header,
+    mirrorPercent: c.mirrorPercent,
+    image: c.image,
+    replicas: c.replicas,
+  };
+}
+
+function componentPlan(s: Settings, edge: EdgePlan): ComponentPlan {
+  const { mesh, tls, observability: o, workload: w } = s;
+  return {
+    image: {
+      registry: s.image.registry,
+      repository: s.image.repository,
+      platform: s.image.platform,
+      tag: s.stack,
+      context: ".",
+      dockerfile: "app/Dockerfile",
+    },
+    certificates: {
+      dnsNames: edge.certificateHosts,
+      organization: "pingpong",
+      keyAlgorithm: tls.keyAlgorithm,
+      validityHours: tls.validityHours,
+      earlyRenewalHours: tls.earlyRenewalHours,
+      caValidityHours: tls.caValidityHours,
+      intermediateCa: mesh.pluginCa,
+    },
+    istio: {
+      version: mesh.istioVersion,
+      trustDomain: mesh.trustDomain,
+      istiodReplicas: mesh.istiodReplicas,
+      accessLogs: mesh.accessLogs,
+      gatewayNamespace: s.namespaces.gateway,
+      gatewayServiceType: mesh.gateway.serviceType,
+      gatewayReplicas: { min: mesh.gateway.minReplicas, max: mesh.gateway.maxReplicas },
+    },
+    observability: {
+      mode: o.monitoring,
+      monitoringNamespace: s.namespaces.monitoring,
+      prometheusStackVersion: o.prometheusStackVersion,
+      accessLogs: mesh.accessLogs,
+      monitorLabels: o.monitorLabels,
+      dashboardNamespace: o.dashboardNamespace,
+    },
+    workload: {
+      version: PRIMARY_VERSION,
+      replicas: w.replicas,
+      autoscaling: w.autoscaling,
+      pdbMinAvailable: w.pdbMinAvailable,
+      workload: w,
+    },
+  };
+}
+
+export function plan(s: Settings): Plan {
+  const edge = edgePlan(s);
+  const peerOf: Record<InstanceKey, InstanceKey> = { a: "b", b: "a" };
+  const instance = (key: InstanceKey): InstancePlan => {
+    const peer = peerOf[key];
+    const peerNs = s.namespaces[peer];
+    // Only pingpong-a is exposed: the edge calls it, never pingpong-b.
+    const edgeCallers: NamedIdentity[] = key === "a" && edge.caller ? [edge.caller] : [];
+    const peerPods: PodsRef = { namespace: peerNs, podLabels: serviceSelector() };
+    return {
+      key,
+      peer,
+      namespace: s.namespaces[key],
+      host: serviceHost(s.namespaces[key]),
+      target: pingUrl(peerNs, APP_NAME, edge.scheme),
+      callers: [
+        { kind: "instance", instance: peer },
+        ...edgeCallers.map((identity) => ({ kind: "edge" as const, identity })),
+      ],
+      canary: canaryPlan(s, key),
+      network: s.networkPolicy
+        ? {
+            // The out-of-mesh namespace may reach the port: the mesh, not the network, must refuse it.
+            callers: [
+              peerPods,
+              { namespace: peerNs, podLabels: VERIFIER_LABELS },
+              { namespace: s.namespaces.c },
+              ...edgeCallers.map((e) => ({ namespace: e.namespace })),
+            ],
+            scrapers: [{ namespace: s.namespaces.monitoring }],
+            pingTargets: [peerPods],
+          }
+        : undefined,
+    };
+  };
+  const checks: CheckPlan[] = s.verification.enabled
+    ? [
+        {
+          name: "a-to-b",
+          from: { instance: "a" },
+          to: "b",
+          expect: "success",
+          expectCallerOf: edge.callerVisible ? "a" : undefined,
+          tls: edge.scheme === "https",
+        },
+        ...INSTANCE_KEYS.map((to): CheckPlan => ({
+          name: `c-to-${to}`,
+          from: { outside: s.namespaces.c },
+          to,
+          expect: "failure",
+          // Under STRICT mTLS a sidecar resets plaintext from a pod without one.
+          expectError: "ECONNRESET",
+          tls: false,
+        })),
+      ]
+    : [];
+  return {
+    ...componentPlan(s, edge),
+    namespaces: {
+      a: { name: s.namespaces.a, sidecarInjection: true },
+      b: { name: s.namespaces.b, sidecarInjection: true },
+      c: { name: s.namespaces.c, sidecarInjection: false },
+    },
+    edge,
+    instances: { a: instance("a"), b: instance("b") },
+    checks,
+  };
+}
