@@ -1,8 +1,6 @@
 import { runProgram, type Recorded } from "../support/program";
 import { stackConfig } from "../support/stack-files";
 
-/** Long enough for any registration started before the program threw to reach the mocks. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 const cases: Array<[string, string, () => Record<string, string>, string]> = [
   [
@@ -38,7 +36,6 @@ describe("a bad configuration stops the program before anything is registered", 
       name: "SettingsError",
       message: expect.stringContaining(`\n  - ${problem}`) as unknown,
     });
-    await settle();
     expect(recorded.map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 

@@ -101,10 +101,28 @@ function readState(id: string): Record<string, unknown> {
   return { metadata: { name, ...(namespace ? { namespace } : {}) } };
 }
 
+interface RuntimeSettings {
+  getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): unknown } | undefined;
+  /** Resolves once every registration and output the program started has reached the mocks. */
+  waitForRPCs(): Promise<void>;
+}
+
+/** The SDK and the program, loaded once per test file: loading @pulumi/kubernetes is what costs. */
+let loaded: Promise<{ pulumi: PulumiModule; runtime: RuntimeSettings; program: () => unknown }> | undefined;
+function load() {
+  loaded ??= (async () => ({
+    pulumi: await import("@pulumi/pulumi"),
+    runtime: (await import("@pulumi/pulumi/runtime/settings")) as unknown as RuntimeSettings,
+    // index.ts exports the program as a function, which Pulumi calls and tests call once per run.
+    program: (await import("../../index")).default,
+  }))();
+  return loaded;
+}
+
 /**
- * Runs index.ts under Pulumi's mocks with the given stack and config (keys without the `pingpong:`
- * prefix are prefixed) and returns every registered resource and the resolved stack outputs.
- * A fresh module registry per run, so the Pulumi runtime state of one run never leaks into another.
+ * Runs the program under Pulumi's mocks with the given stack and config (keys without the
+ * `pingpong:` prefix are prefixed) and returns every registered resource and the resolved stack
+ * outputs. Each run gets a new mock monitor and config; runs in one test file run one at a time.
  * Registrations are appended to `resources` as they happen, so a caller that passes its own array
  * can still see what was registered when the program throws.
  */
@@ -113,27 +131,9 @@ export async function runProgram(
   config: Record<string, string | number | boolean> = {},
   resources: Recorded[] = [],
 ): Promise<ProgramRun> {
-  // Each fresh copy of @pulumi/pulumi loads its own copy of `tmp`, which adds a process "exit"
-  // listener (to delete temporary files, of which a run under mocks makes none). Removing what the
-  // run added keeps many runs in one test file under Node's listener limit.
-  const exitListeners = new Set(process.listeners("exit"));
-  try {
-    return await runFresh(stack, config, resources);
-  } finally {
-    for (const listener of process.listeners("exit")) {
-      if (!exitListeners.has(listener)) process.removeListener("exit", listener);
-    }
-  }
-}
-
-async function runFresh(
-  stack: string,
-  config: Record<string, string | number | boolean>,
-  resources: Recorded[],
-): Promise<ProgramRun> {
-  jest.resetModules();
+  const { pulumi, runtime, program } = await load();
   const reads: Recorded[] = [];
-  const pulumi = await import("@pulumi/pulumi");
+  const dependencies = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -168,13 +168,9 @@ async function runFresh(
   );
   // The mocks do not pass dependencies on; the registration request carries them (URNs of every
   // resource the new one waits for, explicit and through its inputs).
-  const settings = (await import("@pulumi/pulumi/runtime/settings")) as {
-    getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): unknown } | undefined;
-  };
-  const monitor = settings.getMonitor();
+  const monitor = runtime.getMonitor();
   if (!monitor) throw new Error("no mock monitor");
   const register = monitor.registerResource.bind(monitor);
-  const dependencies = new Map<string, string[]>();
   monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
     dependencies.set(
       req.getName(),
@@ -182,16 +178,17 @@ async function runFresh(
     );
     return register(req, cb);
   };
-  const prefixed: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) prefixed[k.includes(":") ? k : `pingpong:${k}`] = String(v);
-  pulumi.runtime.setAllConfig(prefixed);
+  pulumi.runtime.setAllConfig(engineConfig(config));
 
-  const program = (await import("../../index")) as Record<string, unknown>;
-  const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) outputs[key] = await resolve(pulumi, value);
-  // Let registrations still in flight reach the mocks before the caller inspects them.
-  await new Promise((r) => setTimeout(r, 50));
-  return { resources, reads, outputs };
+  try {
+    const exported = program() as Record<string, unknown>;
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(exported)) outputs[key] = await resolve(pulumi, value);
+    return { resources, reads, outputs };
+  } finally {
+    // Whether the program returned or threw, let what it started reach the mocks before the caller looks.
+    await runtime.waitForRPCs();
+  }
 }
 
 async function resolve(pulumi: PulumiModule, value: unknown): Promise<unknown> {
