@@ -112,8 +112,7 @@ function pingpong() {
   if (p.edge.mode === "istio") {
     // Traffic from outside follows the same version split and resilience as traffic inside the mesh.
     const routes = (host: string) =>
-      meshVirtualServiceSpec(host, PRIMARY_VERSION, s.traffic.resilience, p.instances.a.canary)
-        .http as Record<string, unknown>[];
+      meshVirtualServiceSpec(host, PRIMARY_VERSION, s.traffic.resilience, p.instances.a.canary).http;
     const gateway = {
       gatewayNamespace: istio.gatewayNamespace,
       gatewaySelector: gatewayPodLabels(GATEWAY_RELEASE),

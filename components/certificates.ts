@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import type { KeyAlgorithm } from "./types";
 
-export const KEY_ALGORITHMS = ["ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072"] as const;
-export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+export { KEY_ALGORITHMS, type KeyAlgorithm } from "./types";
 
 export interface CertificatesArgs {
   /** DNS names of the server certificate (ingress hosts, and Service names when the app terminates TLS). */

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../app/src/contract";
+import type { GatewaySpec, HttpRoute, VirtualServiceSpec } from "./crds";
 import { standardLabels } from "./labels";
 import { PORTS, serviceHost } from "./workload";
 
@@ -13,22 +14,12 @@ export interface Backend {
   serviceName: pulumi.Input<string>;
 }
 
-/** Timeout and retries of the route from the gateway to the backend. */
-export const ROUTE_POLICY = {
-  timeout: "5s",
-  retries: {
-    attempts: 3,
-    perTryTimeout: "2s",
-    retryOn: "connect-failure,refused-stream,unavailable,cancelled,5xx",
-  },
-} as const;
-
 /** Gateway spec: HTTPS on 443 for exactly `hosts`, TLS 1.2 or later; HTTP on 80 only redirects. */
 export function gatewaySpec(
   hosts: string[],
   selector: Record<string, string>,
   credentialName: string,
-): Record<string, unknown> {
+): GatewaySpec {
   return {
     selector,
     servers: [
@@ -42,24 +33,15 @@ export function gatewaySpec(
   };
 }
 
-/** Builds the HTTP routes to the backend host; the default sends everything to the Service. */
-export type RouteBuilder = (backendHost: string) => Record<string, unknown>[];
-
-export const defaultRoutes: RouteBuilder = (backendHost) => [
-  {
-    name: "pingpong",
-    route: [{ destination: { host: backendHost, port: { number: PORTS.http.port } } }],
-    timeout: ROUTE_POLICY.timeout,
-    retries: { ...ROUTE_POLICY.retries },
-  },
-];
+/** Builds the HTTP routes to the backend host (its Service's cluster DNS name). */
+export type RouteBuilder = (backendHost: string) => HttpRoute[];
 
 export function virtualServiceSpec(
   hosts: string[],
   gateway: string,
   backendHost: string,
-  routes: RouteBuilder = defaultRoutes,
-): Record<string, unknown> {
+  routes: RouteBuilder,
+): VirtualServiceSpec {
   return { hosts, gateways: [gateway], http: routes(backendHost) };
 }
 
@@ -73,7 +55,7 @@ export interface IstioIngressArgs {
   gatewaySelector: Record<string, string>;
   backend: Backend;
   /** Routes to the backend, e.g. the same version split and resilience as inside the mesh. */
-  routes?: RouteBuilder;
+  routes: RouteBuilder;
   /** The control plane and the gateway release: the custom resources wait for them. */
   dependsOn: pulumi.Resource[];
 }

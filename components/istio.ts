@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { standardLabels } from "./labels";
-import { ISTIO } from "./mesh";
+import { ISTIO, PROXY_CONFIG } from "./mesh";
+import { podSecurityLabels, type PodSecurityLevel } from "./pod-security";
+import type { GatewayServiceType } from "./types";
 
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 /** The ingress gateway's Helm release name; its pod labels and ServiceAccount derive from it. */
@@ -20,7 +22,7 @@ export interface IstioArgs {
   version: string;
   /** Namespace of the ingress gateway deployment (where TLS credentials must live). */
   gatewayNamespace: string;
-  gatewayServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  gatewayServiceType: GatewayServiceType;
   gatewayReplicas: { min: number; max: number };
   /** istiod replicas: autoscaled between min and max, or a fixed count when they are equal. */
   istiodReplicas: { min: number; max: number };
@@ -62,7 +64,7 @@ export function istiodValues(
       // The injector points each pod's prometheus.io/port at the agent (15020), which serves the
       // app's metrics merged with Envoy's in plaintext, so Prometheus outside the mesh can scrape.
       enablePrometheusMerge: true,
-      defaultConfig: { holdApplicationUntilProxyStarts: true },
+      defaultConfig: { ...PROXY_CONFIG },
     },
   };
 }
@@ -104,18 +106,13 @@ export class Istio extends pulumi.ComponentResource {
     if (min < 1 || min > max) {
       throw new Error(`istiodReplicas: min ${min} and max ${max}: expected 1 <= min <= max`);
     }
-    const namespace = (role: string, ns: string, enforce: string) =>
+    const namespace = (role: string, ns: string, enforce: PodSecurityLevel) =>
       new k8s.core.v1.Namespace(
         `${name}-${role}-ns`,
         {
           metadata: {
             name: ns,
-            labels: {
-              ...standardLabels("istio", role),
-              "pod-security.kubernetes.io/enforce": enforce,
-              "pod-security.kubernetes.io/warn": "restricted",
-              "pod-security.kubernetes.io/audit": "restricted",
-            },
+            labels: { ...standardLabels("istio", role), ...podSecurityLabels(enforce) },
           },
         },
         { parent: this },

@@ -1,6 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PATHS } from "../app/src/contract";
+import type {
+  AuthorizationOperation,
+  AuthorizationPolicySpec,
+  MtlsMode,
+  PeerAuthenticationSpec,
+} from "./crds";
 import { standardLabels } from "./labels";
 import { PORTS, serviceSelector } from "./workload";
 
@@ -20,9 +26,9 @@ export function spiffeId(trustDomain: string, namespace: string, serviceAccount:
   return `spiffe://${principal(trustDomain, namespace, serviceAccount)}`;
 }
 
-export const MTLS_MODE = "STRICT";
+export const MTLS_MODE: MtlsMode = "STRICT";
 
-export function peerAuthenticationSpec(): Record<string, unknown> {
+export function peerAuthenticationSpec(): PeerAuthenticationSpec {
   return { mtls: { mode: MTLS_MODE } };
 }
 
@@ -31,9 +37,9 @@ export function peerAuthenticationSpec(): Record<string, unknown> {
  * GET/HEAD /ping; when the app terminates TLS itself the sidecar only sees TCP, where HTTP fields
  * would make the rule match nothing, so the rule stays at the port.
  */
-export function allowCallersSpec(principals: string[], httpRules: boolean): Record<string, unknown> {
-  const operation: Record<string, unknown> = { ports: [String(PORTS.http.port)] };
-  if (httpRules) Object.assign(operation, { methods: ["GET", "HEAD"], paths: [PATHS.ping] });
+export function allowCallersSpec(principals: string[], httpRules: boolean): AuthorizationPolicySpec {
+  const http: AuthorizationOperation = httpRules ? { methods: ["GET", "HEAD"], paths: [PATHS.ping] } : {};
+  const operation: AuthorizationOperation = { ports: [String(PORTS.http.port)], ...http };
   return {
     selector: { matchLabels: serviceSelector() },
     action: "ALLOW",
@@ -42,7 +48,7 @@ export function allowCallersSpec(principals: string[], httpRules: boolean): Reco
 }
 
 /** Prometheus inside the mesh scrapes the metrics port directly; outside it, the merged sidecar port needs no rule. */
-export function allowScrapersSpec(namespaces: string[]): Record<string, unknown> {
+export function allowScrapersSpec(namespaces: string[]): AuthorizationPolicySpec {
   return {
     selector: { matchLabels: serviceSelector() },
     action: "ALLOW",
@@ -94,7 +100,7 @@ export class MeshSecurity extends pulumi.ComponentResource {
       resourceName: string,
       kind: string,
       metadata: { name: string; namespace: pulumi.Input<string> },
-      spec: pulumi.Input<Record<string, unknown>>,
+      spec: pulumi.Input<PeerAuthenticationSpec | AuthorizationPolicySpec>,
     ) => {
       specs.push(pulumi.all([kind, metadata.name, metadata.namespace, spec]));
       return new k8s.apiextensions.CustomResource(

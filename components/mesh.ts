@@ -25,3 +25,18 @@ export const CLUSTER_DNS = {
   podLabels: { "k8s-app": "kube-dns" },
   port: 53,
 } as const;
+
+/**
+ * Proxy settings every pingpong pod relies on: the app (and the probe) make requests from their
+ * first second, so they start only once the sidecar is ready.
+ */
+export const PROXY_CONFIG = { holdApplicationUntilProxyStarts: true } as const;
+
+/**
+ * The per-pod form of PROXY_CONFIG. istiod's meshConfig.defaultConfig already applies it to every
+ * injected pod; the annotation keeps the start order with the pod itself, so it holds in a mesh
+ * whose defaults differ and a reader of the pod spec sees what it relies on.
+ */
+export function proxyConfigAnnotation(): Record<string, string> {
+  return { "proxy.istio.io/config": JSON.stringify(PROXY_CONFIG) };
+}

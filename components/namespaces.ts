@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { standardLabels } from "./labels";
 import { ISTIO } from "./mesh";
+import { podSecurityLabels } from "./pod-security";
 
 export interface NamespaceSpec {
   /** The namespace's name (stable: Service DNS names and Istio principals contain it). */
@@ -23,10 +24,7 @@ export function namespaceLabels(spec: NamespaceSpec): Record<string, string> {
   return {
     ...standardLabels("pingpong", "namespace", spec.name),
     [ISTIO.injectionLabel]: spec.sidecarInjection ? "enabled" : "disabled",
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/enforce-version": "latest",
-    "pod-security.kubernetes.io/audit": "restricted",
-    "pod-security.kubernetes.io/warn": "restricted",
+    ...podSecurityLabels("restricted"),
   };
 }
 

@@ -1,8 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { PodMonitorSpec, TelemetrySpec } from "./crds";
 import { GRAFANA_DASHBOARD_LABEL, dashboardConfigMapData, pingpongDashboard } from "./dashboard";
 import { standardLabels } from "./labels";
 import { ISTIO } from "./mesh";
+import type { MonitoringMode } from "./types";
 import { serviceSelector } from "./workload";
 
 export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
@@ -14,7 +16,7 @@ export const DASHBOARD_UID = "pingpong-overview";
  */
 export const MERGED_METRICS = { port: ISTIO.agentPort, path: "/stats/prometheus" } as const;
 
-export type MonitoringMode = "install" | "podmonitors" | "none";
+export type { MonitoringMode } from "./types";
 
 /**
  * PodMonitor spec scraping pingpong's merged metrics in one namespace.
@@ -27,7 +29,7 @@ export type MonitoringMode = "install" | "podmonitors" | "none";
  * an init container; Prometheus's pod discovery lists init containers' ports too
  * (prometheus/prometheus discovery/kubernetes/pod.go).
  */
-export function podMonitorSpec(): Record<string, unknown> {
+export function podMonitorSpec(): PodMonitorSpec {
   return {
     selector: { matchLabels: serviceSelector() },
     podMetricsEndpoints: [
@@ -50,7 +52,7 @@ export function podMonitorSpec(): Record<string, unknown> {
 }
 
 /** Telemetry spec for the whole mesh: Envoy access logs (tracing waits for a tracing provider). */
-export function telemetrySpec(accessLogs: boolean): Record<string, unknown> {
+export function telemetrySpec(accessLogs: boolean): TelemetrySpec {
   return { accessLogging: [{ providers: [{ name: "envoy" }], disabled: !accessLogs }] };
 }
 

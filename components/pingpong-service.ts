@@ -19,13 +19,9 @@ import {
 } from "./workload";
 import { standardLabels } from "./labels";
 import { pullSecret, type PullCredentials } from "./pull-secret";
+import type { Autoscaling } from "./types";
 
-export interface Autoscaling {
-  minReplicas: number;
-  maxReplicas: number;
-  /** Target average CPU utilisation, percent of the request. */
-  cpuUtilization: number;
-}
+export type { Autoscaling } from "./types";
 
 export interface PingpongServiceArgs {
   /** Namespace to deploy into; pass the Namespace's output so the namespace exists first. */

@@ -1,5 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type {
+  Destination,
+  DestinationRuleSpec,
+  HttpRoute,
+  HttpRoutePolicy,
+  VirtualServiceSpec,
+} from "./crds";
 import { standardLabels } from "./labels";
 import { PORTS, selectorLabels } from "./workload";
 
@@ -32,11 +39,7 @@ export interface Canary {
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 
-export function destinationRuleSpec(
-  host: string,
-  versions: string[],
-  r: Resilience,
-): Record<string, unknown> {
+export function destinationRuleSpec(host: string, versions: string[], r: Resilience): DestinationRuleSpec {
   return {
     host,
     subsets: versions.map((version) => ({ name: version, labels: selectorLabels(version) })),
@@ -64,9 +67,9 @@ export function meshVirtualServiceSpec(
   primary: string,
   r: Resilience,
   canary?: Canary,
-): Record<string, unknown> {
-  const destination = (subset: string) => ({ host, subset, port: { number: PORTS.http.port } });
-  const policy: Record<string, unknown> = {
+): VirtualServiceSpec {
+  const destination = (subset: string): Destination => ({ host, subset, port: { number: PORTS.http.port } });
+  const policy: HttpRoutePolicy = {
     timeout: seconds(r.timeoutMs),
     retries: {
       attempts: r.retries.attempts,
@@ -74,14 +77,14 @@ export function meshVirtualServiceSpec(
       retryOn: r.retries.retryOn,
     },
   };
-  const fault: Record<string, unknown> = {};
+  const fault: NonNullable<HttpRoutePolicy["fault"]> = {};
   if (r.faults.delayPercent > 0)
     fault.delay = { percentage: { value: r.faults.delayPercent }, fixedDelay: seconds(r.faults.delayMs) };
   if (r.faults.abortPercent > 0)
     fault.abort = { percentage: { value: r.faults.abortPercent }, httpStatus: r.faults.abortStatus };
   if (Object.keys(fault).length > 0) policy.fault = fault;
 
-  const routes: Record<string, unknown>[] = [];
+  const routes: HttpRoute[] = [];
   if (canary) {
     routes.push({
       name: "canary-testers",

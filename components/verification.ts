@@ -2,14 +2,15 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_PATHS } from "../app/src/contract";
-import { standardLabels } from "./labels";
-import { RUN_AS, restrictedContainerSecurity } from "./workload";
+import { componentLabels, standardLabels } from "./labels";
+import { proxyConfigAnnotation } from "./mesh";
+import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
+import { RUN_AS, TLS_MOUNT } from "./workload";
+
+const COMPONENT = "verification";
 
 /** Labels of verification pods; NetworkPolicies let them call pingpong like the real peer. */
-export const VERIFIER_LABELS = {
-  "app.kubernetes.io/component": "verification",
-  "app.kubernetes.io/part-of": "pingpong",
-};
+export const VERIFIER_LABELS: Record<string, string> = componentLabels(COMPONENT);
 
 /** One expectation, checked by one Job running the app image's probe command. */
 export interface Check {
@@ -29,7 +30,7 @@ export interface Check {
   expectCaller?: pulumi.Input<string>;
   /** CA bundle file inside the pod, for https URLs. */
   caFile?: string;
-  /** Secret mounted at /etc/pingpong/tls (the app's certificate Secret, for caFile). */
+  /** Secret mounted at TLS_MOUNT.path, where the app reads it (the app's certificate Secret, for caFile). */
   tlsSecretName?: pulumi.Input<string>;
 }
 
@@ -100,7 +101,7 @@ export class Verification extends pulumi.ComponentResource {
         ? {
             // Native sidecar: the proxy stops when the probe exits, so the Job completes.
             "sidecar.istio.io/nativeSidecar": "true",
-            "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+            ...proxyConfigAnnotation(),
           }
         : {};
       const job = new k8s.batch.v1.Job(
@@ -109,7 +110,7 @@ export class Verification extends pulumi.ComponentResource {
           metadata: {
             name: pulumi.interpolate`verify-${check.name}-${hash}`,
             namespace: check.namespace,
-            labels: { ...standardLabels("pingpong", "verification", check.name), ...VERIFIER_LABELS },
+            labels: standardLabels("pingpong", COMPONENT, check.name),
             // A failed check is run again by the next `pulumi up`, not left failed in place.
             annotations: { "pulumi.com/replaceUnready": "true" },
           },
@@ -126,12 +127,7 @@ export class Verification extends pulumi.ComponentResource {
                 serviceAccountName: check.serviceAccount,
                 automountServiceAccountToken: false,
                 imagePullSecrets: args.imagePullSecret ? [{ name: args.imagePullSecret }] : undefined,
-                securityContext: {
-                  runAsNonRoot: true,
-                  runAsUser: RUN_AS,
-                  runAsGroup: RUN_AS,
-                  seccompProfile: { type: "RuntimeDefault" },
-                },
+                securityContext: restrictedPodSecurity(RUN_AS),
                 containers: [
                   {
                     name: "probe",
@@ -151,12 +147,12 @@ export class Verification extends pulumi.ComponentResource {
                     },
                     securityContext: restrictedContainerSecurity(),
                     volumeMounts: check.tlsSecretName
-                      ? [{ name: "tls", mountPath: "/etc/pingpong/tls", readOnly: true }]
+                      ? [{ name: TLS_MOUNT.volume, mountPath: TLS_MOUNT.path, readOnly: true }]
                       : undefined,
                   },
                 ],
                 volumes: check.tlsSecretName
-                  ? [{ name: "tls", secret: { secretName: check.tlsSecretName } }]
+                  ? [{ name: TLS_MOUNT.volume, secret: { secretName: check.tlsSecretName } }]
                   : undefined,
               },
             },
@@ -195,7 +191,7 @@ export class Toolbox extends pulumi.ComponentResource {
 
   constructor(name: string, args: ToolboxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:verification:Toolbox", name, {}, opts);
-    const labels = { ...standardLabels("toolbox", "verification"), app: "toolbox" };
+    const labels = { ...standardLabels("toolbox", COMPONENT), app: "toolbox" };
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -209,12 +205,7 @@ export class Toolbox extends pulumi.ComponentResource {
               automountServiceAccountToken: false,
               terminationGracePeriodSeconds: 1,
               // curlimages/curl runs as curl_user (uid 100).
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 100,
-                runAsGroup: 101,
-                seccompProfile: { type: "RuntimeDefault" },
-              },
+              securityContext: restrictedPodSecurity(100, 101),
               containers: [
                 {
                   name: "toolbox",

@@ -1,8 +1,10 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_PORTS, ENV, PATHS } from "../app/src/contract";
-import { standardLabels } from "./labels";
-import { CLUSTER_DNS, ISTIO } from "./mesh";
+import { LABEL_KEYS, standardLabels } from "./labels";
+import { CLUSTER_DNS, ISTIO, proxyConfigAnnotation } from "./mesh";
+import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
+import type { LogLevel, Resources, SpreadPolicy } from "./types";
 
 type Input<T> = pulumi.Input<T>;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -32,9 +34,9 @@ export interface WorkloadSettings {
   pingTimeoutMs: number;
   shutdownTimeoutSeconds: number;
   drainDelaySeconds: number;
-  logLevel: string;
-  spreadPolicy: "ScheduleAnyway" | "DoNotSchedule";
-  resources: { cpuRequest: string; cpuLimit: string; memoryRequest: string; memoryLimit: string };
+  logLevel: LogLevel;
+  spreadPolicy: SpreadPolicy;
+  resources: Resources;
 }
 
 /** Labels that select one version's pods: immutable in the Deployment selector. */
@@ -46,7 +48,7 @@ export function selectorLabels(version: string): Record<string, string> {
 export function podLabels(instance: string, version: string): Record<string, string> {
   return {
     ...standardLabels(APP_NAME, "server", instance),
-    "app.kubernetes.io/version": version,
+    [LABEL_KEYS.version]: version,
     ...selectorLabels(version),
   };
 }
@@ -83,18 +85,6 @@ export interface AppTls {
 
 export function terminationGracePeriodSeconds(w: WorkloadSettings): number {
   return w.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS;
-}
-
-/** The restricted Pod Security profile's demands on a container: no privilege, nothing writable, no capability. */
-export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
-  return {
-    runAsNonRoot: true,
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    privileged: false,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
-  };
 }
 
 export function container(args: {
@@ -175,13 +165,7 @@ export function podSpec(args: {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     terminationGracePeriodSeconds: terminationGracePeriodSeconds(args.workload),
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: RUN_AS,
-      runAsGroup: RUN_AS,
-      fsGroup: RUN_AS,
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: { ...restrictedPodSecurity(RUN_AS), fsGroup: RUN_AS },
     topologySpreadConstraints: [
       spread("kubernetes.io/hostname", args.workload.spreadPolicy),
       spread("topology.kubernetes.io/zone", "ScheduleAnyway"),
@@ -201,7 +185,7 @@ export function podAnnotations(): Record<string, string> {
     "prometheus.io/path": PATHS.metrics,
     "kubectl.kubernetes.io/default-container": CONTAINER_NAME,
     // The app pings from its first second; without this its first pings race the sidecar's start.
-    "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+    ...proxyConfigAnnotation(),
   };
 }
 

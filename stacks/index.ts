@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseSettings, type Settings } from "./settings";
 
 export * from "./settings";
-export { DEFAULTS, ENVIRONMENTS } from "./defaults";
-export { CONFIG_NAMESPACE, SCHEMA } from "./schema";
+export { CONFIG_NAMESPACE, ENVIRONMENTS } from "./key";
+export { DEFAULTS, TABLE, TABLE as SCHEMA, type ConfigKey } from "./table";
 
 /**
  * The only place that reads Pulumi config: the current stack's configuration, validated. Throws a

@@ -9,17 +9,12 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { PATHS } from "../../app/src/contract";
-import {
-  DEFAULT_FORBIDDEN_PROBE_PATHS,
-  POLICY_NAMES,
-  TYPES,
-  chartName,
-  checkProbes,
-  minAvailableFor,
-  pathTargets,
-  policies,
-  type CheckedResource,
-} from "../../policy/policies";
+import { minAvailableFor } from "../../policy/availability";
+import { chartName } from "../../policy/edge";
+import { policies } from "../../policy/policies";
+import { DEFAULT_FORBIDDEN_PROBE_PATHS, checkProbes, pathTargets } from "../../policy/pods";
+import { TYPES, type CheckedResource } from "../../policy/resources";
+import { POLICY_NAMES } from "../../policy/sdk";
 import { runProgram, type Recorded } from "../support/program";
 import { PROJECT_ROOT, stackConfig } from "../support/stack-files";
 

@@ -1,7 +1,6 @@
 import { runProgram, type Recorded } from "../support/program";
 import { stackConfig } from "../support/stack-files";
 
-
 const cases: Array<[string, string, () => Record<string, string>, string]> = [
   [
     "replicas=0",

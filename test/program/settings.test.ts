@@ -1,4 +1,4 @@
-import { SCHEMA } from "../../stacks/schema";
+import { TABLE } from "../../stacks/table";
 import {
   parseCpu,
   parseLabels,
@@ -44,7 +44,7 @@ const common = {
   rbac: { operatorGroup: "pingpong-operators" },
   verification: { enabled: true, toolboxImage: "curlimages/curl:8.21.0" },
 };
-/** Mesh settings every environment shares (stacks/defaults.ts `common`). */
+/** Mesh settings every environment shares (one default for all in stacks/table.ts). */
 const meshCommon = { istioVersion: "1.31.1", trustDomain: "cluster.local", accessLogs: true };
 /** TLS settings every environment shares. */
 const tlsCommon = {
@@ -54,7 +54,7 @@ const tlsCommon = {
   keyAlgorithm: "ECDSA-P256" as const,
 };
 const timing = { tickMs: 1000, pingTimeoutMs: 2000, shutdownTimeoutSeconds: 20 };
-/** Fault injection and retry conditions every environment shares (stacks/defaults.ts `common`). */
+/** Fault injection and retry conditions every environment shares (stacks/table.ts). */
 const faultsOff = { delayPercent: 0, delayMs: 500, abortPercent: 0, abortStatus: 503 };
 const RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,5xx";
 /** No canary by default: traffic.canary is absent. */
@@ -73,7 +73,7 @@ const devTraffic: Settings["traffic"] = {
     faults: faultsOff,
   },
 };
-/** Timeouts, retries and circuit breaking shared by staging and prod (stacks/defaults.ts `production`). */
+/** Timeouts, retries and circuit breaking shared by staging and prod (stacks/table.ts). */
 const productionTraffic: Settings["traffic"] = {
   canary: undefined,
   resilience: {
@@ -548,7 +548,7 @@ describe("parseSettings: one bad value, one problem naming key, value and expect
   test("an unknown key is named with the keys that exist, never with its value (it may be a misspelt secret)", () => {
     const [problem, ...others] = problems({ replica: 2 }, "dev");
     expect(others).toEqual([]);
-    expect(problem).toBe(`pingpong:replica: unknown key; expected one of ${Object.keys(SCHEMA).join(", ")}`);
+    expect(problem).toBe(`pingpong:replica: unknown key; expected one of ${Object.keys(TABLE).join(", ")}`);
     expect(problem).toContain("replicas");
   });
 
@@ -588,7 +588,7 @@ describe("parseSettings: several problems are reported together", () => {
       "dev",
     );
     const expected = [
-      `pingpong:replica: unknown key; expected one of ${Object.keys(SCHEMA).join(", ")}`,
+      `pingpong:replica: unknown key; expected one of ${Object.keys(TABLE).join(", ")}`,
       'pingpong:registry="https://ghcr.io": expected a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme',
       'pingpong:namespaceB="pingpong-a": expected a namespace different from pingpong:namespaceA',
       "pingpong:replicas=0: expected a replica count from 1 to 100",

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ENVIRONMENTS } from "../../stacks/defaults";
-import { CONFIG_NAMESPACE, SCHEMA, type ConfigKey } from "../../stacks/schema";
+import { CONFIG_NAMESPACE, ENVIRONMENTS, defaultIn, type Environment } from "../../stacks/key";
 import { parseSettings } from "../../stacks/settings";
+import { TABLE, specOf as tableSpec, type ConfigKey } from "../../stacks/table";
 import {
   PROJECT_ROOT,
   projectFile,
@@ -13,8 +13,8 @@ import {
   type ProjectFile,
 } from "../support/stack-files";
 
-const schemaKeys = Object.keys(SCHEMA).sort();
-const specOf = (key: string) => SCHEMA[key as ConfigKey];
+const tableKeys = Object.keys(TABLE).sort();
+const specOf = (key: string) => tableSpec(key as ConfigKey);
 
 /** Whether a YAML value has the type Pulumi's project config declares. */
 function hasType(value: unknown, type: string): boolean {
@@ -37,22 +37,22 @@ describe("Pulumi.yaml", () => {
     expect(typeof runtime === "string" ? runtime : runtime.name).toBe("nodejs");
   });
 
-  test("declares exactly the keys of SCHEMA", () => {
-    expect(Object.keys(project.config).sort()).toEqual(schemaKeys);
+  test("declares exactly the keys of the settings table", () => {
+    expect(Object.keys(project.config).sort()).toEqual(tableKeys);
   });
 
-  test.each(Object.keys(SCHEMA))("declares %s with the type, description and secrecy of SCHEMA", (key) => {
+  test.each(Object.keys(TABLE))("declares %s with the type, description and secrecy of the table", (key) => {
     const decl = project.config[key];
     const spec = specOf(key);
     expect(decl).toBeDefined();
     expect({ type: decl.type, description: decl.description, secret: decl.secret ?? false }).toEqual({
       type: spec.type,
       description: spec.description,
-      secret: "secret" in spec ? spec.secret : false,
+      secret: spec.secret ?? false,
     });
   });
 
-  test("declares no project-wide value: defaults live in stacks/defaults.ts only", () => {
+  test("declares no project-wide value: defaults live in the settings table only", () => {
     for (const [key, decl] of Object.entries(project.config)) {
       const extra = Object.keys(decl).filter((a) => !["type", "description", "secret"].includes(a));
       expect({ key, extra }).toEqual({ key, extra: [] });
@@ -73,15 +73,14 @@ describe("stack files", () => {
   });
 
   test.each(stacks)(
-    "Pulumi.%s.yaml only sets pingpong: keys of SCHEMA, each with its declared type",
+    "Pulumi.%s.yaml only sets pingpong: keys of the table, each with its declared type",
     (stack) => {
       const values = stackConfigValues(stack);
-      expect(Object.keys(values).length).toBeGreaterThan(0);
       const wrong: string[] = [];
       for (const [fullKey, value] of Object.entries(values)) {
         const [ns, key, ...rest] = fullKey.split(":");
-        if (ns !== CONFIG_NAMESPACE || rest.length > 0 || !(key in SCHEMA)) {
-          wrong.push(`${fullKey}: not a key of SCHEMA`);
+        if (ns !== CONFIG_NAMESPACE || rest.length > 0 || !(key in TABLE)) {
+          wrong.push(`${fullKey}: not a key of the settings table`);
         } else if (!hasType(value, specOf(key).type)) {
           wrong.push(`${fullKey}=${JSON.stringify(value)}: expected a YAML ${specOf(key).type}`);
         }
@@ -92,9 +91,9 @@ describe("stack files", () => {
 
   test.each(stacks)("Pulumi.%s.yaml holds no secret in plaintext", (stack) => {
     const values = stackConfigValues(stack);
-    const secretKeys = Object.entries(SCHEMA)
-      .filter(([, spec]) => "secret" in spec && spec.secret)
-      .map(([key]) => `${CONFIG_NAMESPACE}:${key}`);
+    const secretKeys = Object.keys(TABLE)
+      .filter((key) => specOf(key).secret)
+      .map((key) => `${CONFIG_NAMESPACE}:${key}`);
     expect(secretKeys).toContain("pingpong:registryPassword");
     for (const key of secretKeys) {
       const value = values[key];
@@ -102,6 +101,21 @@ describe("stack files", () => {
       // A secret set with `pulumi config set --secret` is stored as { secure: <ciphertext> }.
       expect(Object.keys(value as object)).toEqual(["secure"]);
     }
+  });
+
+  test.each(stacks)("Pulumi.%s.yaml sets no key to its environment's default", (stack) => {
+    const values = stackConfigValues(stack);
+    const environment = (values[`${CONFIG_NAMESPACE}:environment`] ?? stack) as Environment;
+    expect(ENVIRONMENTS).toContain(environment);
+    const repeated = Object.entries(values)
+      .filter(([fullKey, value]) => {
+        const key = fullKey.slice(`${CONFIG_NAMESPACE}:`.length);
+        return key in TABLE && value === defaultIn(specOf(key), environment);
+      })
+      .map(
+        ([fullKey, value]) => `${fullKey}: ${JSON.stringify(value)} is already the ${environment} default`,
+      );
+    expect(repeated).toEqual([]);
   });
 
   test.each(stacks)("Pulumi.%s.yaml parses into valid settings", (stack) => {

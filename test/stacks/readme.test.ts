@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { SCHEMA } from "../../stacks/schema";
+import { TABLE } from "../../stacks/table";
 
-const readme = readFileSync(path.resolve(__dirname, "../../README.md"), "utf8");
+const read = (file: string) => readFileSync(path.resolve(__dirname, "../..", file), "utf8");
+const readme = read("README.md");
 
 describe("README", () => {
   test("the quick start's first two commands are the set-up-and-test command and the main job", () => {
@@ -15,10 +16,18 @@ describe("README", () => {
     expect(commands.slice(0, 2)).toEqual(["npm ci && npm test", "npm run up"]);
   });
 
-  test("the configuration reference lists every key of the schema", () => {
+  test("the configuration section points to the configuration reference", () => {
     const start = readme.indexOf("### Configuration");
-    const reference = readme.slice(start, readme.indexOf("\n## ", start));
+    const section = readme.slice(start, readme.indexOf("\n## ", start));
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(section).toContain("](docs/configuration.md)");
+  });
+});
+
+describe("docs/configuration.md", () => {
+  test("the configuration reference lists every key of the settings table, once, in its order", () => {
+    const reference = read("docs/configuration.md");
     const listed = [...reference.matchAll(/^\| `([A-Za-z0-9]+)` +\|/gm)].map((m) => m[1]);
-    expect(listed.sort()).toEqual(Object.keys(SCHEMA).sort());
+    expect(listed).toEqual(Object.keys(TABLE));
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * The vocabulary components take: each set of allowed values once, as a const array (what the
+ * settings check a value against) and its union type (what component args accept).
+ */
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Topology spread: best effort or strict. */
+export const SPREAD_POLICIES = ["ScheduleAnyway", "DoNotSchedule"] as const;
+export type SpreadPolicy = (typeof SPREAD_POLICIES)[number];
+
+/** Where HTTPS from outside ends: the ingress gateway, an Ingress controller or the pods. */
+export const TLS_TERMINATIONS = ["istio", "ingress", "app"] as const;
+export type TlsTermination = (typeof TLS_TERMINATIONS)[number];
+
+export const GATEWAY_SERVICE_TYPES = ["LoadBalancer", "NodePort", "ClusterIP"] as const;
+export type GatewayServiceType = (typeof GATEWAY_SERVICE_TYPES)[number];
+
+/** Key algorithms of the CA and certificates: `<kind>-<curve or bits>`. */
+export const KEY_ALGORITHMS = ["ECDSA-P256", "ECDSA-P384", "RSA-2048", "RSA-3072"] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+/** install: kube-prometheus-stack; podmonitors: PodMonitors for an existing Prometheus Operator. */
+export const MONITORING_MODES = ["install", "podmonitors", "none"] as const;
+export type MonitoringMode = (typeof MONITORING_MODES)[number];
+
+/** Requests and limits of the app container, as Kubernetes quantities. */
+export interface Resources {
+  cpuRequest: string;
+  cpuLimit: string;
+  memoryRequest: string;
+  memoryLimit: string;
+}
+
+export interface Autoscaling {
+  minReplicas: number;
+  maxReplicas: number;
+  /** Target average CPU utilisation, percent of the request. */
+  cpuUtilization: number;
+}

@@ -1,0 +1,66 @@
+import { DNS_LABEL } from "./formats";
+import { ENVIRONMENTS, matches, oneOf, str } from "./key";
+
+/** Rows of the settings table: the environment, the cluster, the image and the namespaces. */
+
+const namespace = <const D extends string>(description: string, def: D) =>
+  str({ description, default: def, valid: matches(DNS_LABEL), expected: "a DNS label" });
+
+export const PLATFORM_KEYS = {
+  environment: oneOf(ENVIRONMENTS, {
+    description:
+      "Environment whose defaults apply: dev, staging or prod. Defaults to the stack name when it is one of them.",
+    optional: true,
+  }),
+  kubeconfig: str({
+    description:
+      "Path to a kubeconfig file (or its contents). Default: the KUBECONFIG environment variable or ~/.kube/config.",
+    secret: true,
+    optional: true,
+  }),
+  kubeContext: str({
+    description: "kubeconfig context of the target cluster.",
+    // A local kind cluster (see stacks/kind/). Outside dev, never fall back to whatever context
+    // happens to be current on the deploying machine.
+    default: { dev: "kind-pingpong" },
+    expected: (environment) => `the kubeconfig context of the ${environment} cluster`,
+  }),
+  registry: str({
+    description:
+      "Registry (host[:port][/path]) the app image is pushed to and pulled from, e.g. localhost:5001.",
+    // The kind cluster's registry (stacks/kind/up.sh).
+    default: { dev: "localhost:5001" },
+    valid: matches(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/),
+    expected: "a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme",
+  }),
+  imageRepository: str({
+    description: "Repository name of the app image inside the registry.",
+    default: "pingpong",
+    valid: matches(/^[a-z0-9]+([._/-][a-z0-9]+)*$/),
+    expected: "a lowercase repository name",
+  }),
+  imagePlatform: str({
+    description: "Platform the image is built for, e.g. linux/amd64 or linux/arm64 (must match the nodes).",
+    // dev: the platform of the machine that builds, which is the kind nodes' too.
+    default: { staging: "linux/amd64", prod: "linux/amd64" },
+    optional: true,
+    valid: matches(/^linux\/(amd64|arm64|arm\/v7|ppc64le|s390x)$/),
+    expected: "linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le or linux/s390x",
+  }),
+  registryUsername: str({
+    description: "User for pushing to the registry; with registryPassword.",
+    optional: true,
+  }),
+  registryPassword: str({
+    description: "Password or token for pushing to the registry (set with --secret).",
+    secret: true,
+    optional: true,
+  }),
+  namespaceA: namespace("Namespace of the first pingpong instance (sidecar-injected).", "pingpong-a"),
+  namespaceB: namespace("Namespace of the second pingpong instance (sidecar-injected).", "pingpong-b"),
+  namespaceC: namespace("Namespace of the test pod outside the mesh (never injected).", "pingpong-c"),
+  monitoringNamespace: namespace(
+    "Namespace of the Prometheus allowed to scrape pingpong through the NetworkPolicies.",
+    "monitoring",
+  ),
+} as const;

@@ -1,0 +1,131 @@
+import { IMAGE_REF, list } from "./formats";
+import { between, int, matches, str } from "./key";
+
+/** Rows of the settings table: the canary, timeouts, retries, circuit breaking and fault drills. */
+
+/** The pingpong instances a canary can run beside. */
+export const INSTANCES = ["a", "b"] as const;
+export type Instance = (typeof INSTANCES)[number];
+
+const percentage = between(0, 100, "a percentage");
+const milliseconds = (min: number) => between(min, 600_000, "milliseconds");
+const seconds = between(1, 3600, "seconds");
+/** dev's value, then the one staging and prod share. */
+const devElse = <V>(dev: V, production: V) => ({ dev, staging: production, prod: production });
+
+export const TRAFFIC_KEYS = {
+  canaryInstances: str({
+    description: "Instances (a, b; comma-separated) that run a second version v2 beside v1. Empty: none.",
+    default: "",
+    valid: (v: string) => {
+      const instances = list(v);
+      const known = instances.every((i) => (INSTANCES as readonly string[]).includes(i));
+      return known && new Set(instances).size === instances.length;
+    },
+    expected: "empty or a comma-separated list of a, b",
+  }),
+  canaryImage: str({
+    description: "Image of v2. Default: the stack's own build (v2 then differs only by its version).",
+    optional: true,
+    valid: matches(IMAGE_REF),
+    expected: "an image reference with a tag or digest",
+  }),
+  canaryReplicas: int({
+    description: "Replicas of v2 per canary instance.",
+    default: 1,
+    range: between(1, 100, "a replica count"),
+  }),
+  trafficPercentV1: int({
+    description: "Percent of requests routed to v1; with trafficPercentV2, sums to 100.",
+    default: 100,
+    range: percentage,
+  }),
+  trafficPercentV2: int({
+    description: "Percent of requests routed to v2 (0/100 or 100/0: blue-green).",
+    default: 0,
+    range: percentage,
+  }),
+  canaryHeader: str({
+    description: "Requests with this header set to v2 always reach v2 (testers).",
+    default: "x-pingpong-version",
+    valid: matches(/^[a-z0-9-]+$/),
+    expected: "a lowercase HTTP header name",
+  }),
+  mirrorPercent: int({
+    description: "Percent of v1 traffic mirrored to v2, responses discarded. 0: off.",
+    default: 0,
+    range: percentage,
+  }),
+  routeTimeoutMs: int({
+    description: "Timeout of a call to pingpong through the mesh, retries included.",
+    default: devElse(3000, 2000),
+    range: milliseconds(10),
+  }),
+  retryAttempts: int({
+    description: "Retries of a failed call.",
+    default: 2,
+    range: between(0, 10, "a retry count"),
+  }),
+  retryPerTryTimeoutMs: int({
+    description: "Timeout of each attempt.",
+    default: devElse(1000, 800),
+    range: milliseconds(10),
+  }),
+  retryOn: str({
+    description: "Envoy retry conditions, e.g. connect-failure,refused-stream,unavailable,cancelled,5xx.",
+    default: "connect-failure,refused-stream,unavailable,cancelled,5xx",
+    valid: matches(/^[a-z0-9-]+(,[a-z0-9-]+)*$/),
+    expected: "comma-separated Envoy retry conditions",
+  }),
+  outlierConsecutive5xx: int({
+    description: "Circuit breaking: consecutive 5xx that eject an endpoint.",
+    default: 5,
+    range: between(1, 1000, "an error count"),
+  }),
+  outlierIntervalSeconds: int({
+    description: "Circuit breaking: interval between ejection sweeps.",
+    default: 10,
+    range: seconds,
+  }),
+  outlierBaseEjectionSeconds: int({
+    description: "Circuit breaking: minimum ejection time.",
+    default: 30,
+    range: seconds,
+  }),
+  outlierMaxEjectionPercent: int({
+    description: "Circuit breaking: most endpoints ejected at once, percent.",
+    default: devElse(100, 50),
+    range: percentage,
+  }),
+  poolMaxConnections: int({
+    description: "Connection pool: TCP connections per endpoint and caller.",
+    default: devElse(100, 200),
+    range: between(1, 100_000, "a connection count"),
+  }),
+  poolMaxPendingRequests: int({
+    description: "Connection pool: requests queued waiting for a connection.",
+    default: devElse(100, 200),
+    range: between(1, 100_000, "a request count"),
+  }),
+  poolMaxRequestsPerConnection: int({
+    description: "Connection pool: requests per connection before it is recycled (0: unlimited).",
+    default: 0,
+    range: between(0, 100_000, "a request count"),
+  }),
+  faultDelayPercent: int({
+    description: "Drills: percent of requests delayed by faultDelayMs. 0: off.",
+    default: 0,
+    range: percentage,
+  }),
+  faultDelayMs: int({ description: "Drills: injected delay.", default: 500, range: milliseconds(1) }),
+  faultAbortPercent: int({
+    description: "Drills: percent of requests aborted with faultAbortStatus. 0: off.",
+    default: 0,
+    range: percentage,
+  }),
+  faultAbortStatus: int({
+    description: "Drills: HTTP status of aborted requests.",
+    default: 503,
+    range: between(400, 599, "an HTTP error status"),
+  }),
+} as const;

@@ -1,0 +1,135 @@
+import { list, parseCpu, parseLabels, parseMemory } from "./formats";
+import { fullKey as k, problem } from "./key";
+import type { ConfigKey, Values } from "./table";
+
+/**
+ * Cross-field rules: how values must combine, checked after every key passed its own checks. A
+ * rule reads only the keys it lists, and is skipped when one of them already has a problem: a
+ * bad value is reported once, not again through each consequence.
+ */
+export interface Rule {
+  keys: readonly ConfigKey[];
+  check(values: Values): Array<string | false | undefined>;
+}
+
+const rule = <const K extends readonly ConfigKey[]>(
+  keys: K,
+  check: (v: Pick<Values, K[number]>) => Array<string | false | undefined>,
+): Rule => ({ keys, check });
+
+type NumberKey = { [K in ConfigKey]-?: Values[K] extends number ? K : never }[ConfigKey];
+
+const atMost = (a: NumberKey, b: NumberKey) =>
+  rule([a, b], (v) => [v[a] > v[b] && problem(a, v[a], `at most ${k(b)} (${v[b]})`)]);
+
+const lessThan = (a: NumberKey, b: NumberKey) =>
+  rule([a, b], (v) => [v[a] >= v[b] && problem(a, v[a], `less than ${k(b)} (${v[b]})`)]);
+
+/** A request above its limit: Kubernetes refuses the pod. */
+const requestWithinLimit = (
+  request: "cpuRequest" | "memoryRequest",
+  limit: "cpuLimit" | "memoryLimit",
+  measure: (quantity: string) => number | undefined,
+) =>
+  rule([request, limit], (v) => [
+    (measure(v[request]) ?? 0) > (measure(v[limit]) ?? 0) &&
+      problem(request, v[request], `at most ${k(limit)} (${v[limit]})`),
+  ]);
+
+const INSTANCE_NAMESPACES = ["namespaceA", "namespaceB", "namespaceC"] as const;
+const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "istio-system"];
+
+/** A canary share without a canary would black-hole: no Deployment backs the v2 subset. */
+const needsCanary = (key: "trafficPercentV2" | "mirrorPercent") =>
+  rule(["canaryInstances", key], (v) => [
+    list(v.canaryInstances).length === 0 &&
+      v[key] > 0 &&
+      problem(key, v[key], `0 while ${k("canaryInstances")} is empty: no Deployment runs v2`),
+  ]);
+
+export const RULES: Rule[] = [
+  rule(["registryUsername", "registryPassword"], (v) => {
+    if ((v.registryUsername === undefined) === (v.registryPassword === undefined)) return [];
+    const [missing, set] =
+      v.registryUsername === undefined
+        ? ["registryUsername", "registryPassword"]
+        : ["registryPassword", "registryUsername"];
+    return [problem(missing, undefined, `a value, because ${set} is set`)];
+  }),
+  ...(
+    [
+      ["namespaceA", "namespaceB"],
+      ["namespaceA", "namespaceC"],
+      ["namespaceB", "namespaceC"],
+    ] as const
+  ).map(([x, y]) =>
+    rule([x, y], (v) => [v[x] === v[y] && problem(y, v[y], `a namespace different from ${k(x)}`)]),
+  ),
+  ...INSTANCE_NAMESPACES.map((key) =>
+    rule([key], (v) => [
+      RESERVED_NAMESPACES.includes(v[key]) && problem(key, v[key], `a namespace of its own, not ${v[key]}`),
+    ]),
+  ),
+  rule(["autoscaling", "hpaMinReplicas", "hpaMaxReplicas"], (v) => [
+    v.autoscaling &&
+      v.hpaMinReplicas > v.hpaMaxReplicas &&
+      problem("hpaMinReplicas", v.hpaMinReplicas, `at most ${k("hpaMaxReplicas")} (${v.hpaMaxReplicas})`),
+  ]),
+  // A budget at or above the replica floor leaves no pod that may ever be evicted.
+  rule(["autoscaling", "hpaMinReplicas", "replicas", "pdbMinAvailable"], (v) => {
+    const floor = v.autoscaling ? "hpaMinReplicas" : "replicas";
+    const pdb = v.pdbMinAvailable;
+    if (pdb === 0 || pdb < v[floor]) return [];
+    return [
+      problem(
+        "pdbMinAvailable",
+        pdb,
+        `0 (no budget) or less than ${k(floor)} (${v[floor]}); a budget of ${pdb} would block every voluntary eviction`,
+      ),
+    ];
+  }),
+  requestWithinLimit("cpuRequest", "cpuLimit", parseCpu),
+  requestWithinLimit("memoryRequest", "memoryLimit", parseMemory),
+  lessThan("drainDelaySeconds", "shutdownTimeoutSeconds"),
+  // The chart would render an autoscaler with minReplicas above maxReplicas, which the API refuses.
+  atMost("istiodReplicas", "istiodMaxReplicas"),
+  atMost("gatewayMinReplicas", "gatewayMaxReplicas"),
+  lessThan("certEarlyRenewalHours", "certValidityHours"),
+  rule(["caValidityHours", "certValidityHours"], (v) => [
+    v.caValidityHours < v.certValidityHours &&
+      problem(
+        "caValidityHours",
+        v.caValidityHours,
+        `at least ${k("certValidityHours")} (${v.certValidityHours}); a CA must not expire before the certificates it signs`,
+      ),
+  ]),
+  rule(["trafficPercentV1", "trafficPercentV2"], (v) => {
+    const [v1, v2] = [v.trafficPercentV1, v.trafficPercentV2];
+    const [p1, p2] = [k("trafficPercentV1"), k("trafficPercentV2")];
+    return [
+      v1 + v2 !== 100 &&
+        problem("trafficPercentV2", v2, `${p1} + ${p2} = 100 (now ${v1} + ${v2} = ${v1 + v2})`),
+    ];
+  }),
+  needsCanary("trafficPercentV2"),
+  needsCanary("mirrorPercent"),
+  atMost("retryPerTryTimeoutMs", "routeTimeoutMs"),
+  // A Prometheus Operator's podMonitorSelector is rarely "everything"; kube-prometheus-stack's
+  // default selects release=<its release name>. Unlabelled PodMonitors would be ignored.
+  rule(["monitoring", "monitorLabels"], (v) => [
+    v.monitoring === "podmonitors" &&
+      Object.keys(parseLabels(v.monitorLabels) ?? {}).length === 0 &&
+      problem(
+        "monitorLabels",
+        v.monitorLabels,
+        `the labels your Prometheus selects PodMonitors by (e.g. release=kube-prometheus-stack) when ${k("monitoring")} is podmonitors`,
+      ),
+  ]),
+];
+
+/** The problems of every rule whose keys are all fine on their own. */
+export function crossFieldProblems(values: Values, bad: ReadonlySet<ConfigKey>): string[] {
+  return RULES.filter((r) => r.keys.every((key) => !bad.has(key))).flatMap((r) =>
+    r.check(values).filter((p): p is string => typeof p === "string"),
+  );
+}

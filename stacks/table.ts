@@ -1,0 +1,56 @@
+import { ENVIRONMENTS, defaultIn, type Environment, type KeySpec, type Value } from "./key";
+import { MESH_KEYS } from "./keys-mesh";
+import { OBSERVABILITY_KEYS } from "./keys-observability";
+import { PLATFORM_KEYS } from "./keys-platform";
+import { TRAFFIC_KEYS } from "./keys-traffic";
+import { WORKLOAD_KEYS } from "./keys-workload";
+
+/**
+ * The settings table: every configuration key of the `pingpong` namespace, once, with its type,
+ * checks, description and default per environment. The parser is driven by it; Pulumi.yaml's
+ * config block and docs/configuration.md are generated from it (`npm run gen:config`). The rows
+ * live in one file per concern; this order is the order of Pulumi.yaml and of the reference.
+ */
+export const TABLE = {
+  ...PLATFORM_KEYS,
+  ...WORKLOAD_KEYS,
+  ...MESH_KEYS,
+  ...TRAFFIC_KEYS,
+  ...OBSERVABILITY_KEYS,
+} as const;
+
+export type ConfigKey = keyof typeof TABLE;
+type Table = typeof TABLE;
+
+/** Every key with its spec, in table order, for code that treats keys alike. */
+export const KEYS = Object.keys(TABLE) as ConfigKey[];
+export const specOf = (key: ConfigKey): KeySpec => TABLE[key];
+
+type ValueOf<S> = S extends { oneOf: readonly (infer E)[] }
+  ? E
+  : S extends { type: "integer" }
+    ? number
+    : S extends { type: "boolean" }
+      ? boolean
+      : string;
+
+/** The checked value of every key; only optional keys may be absent. */
+export type Values = {
+  -readonly [K in ConfigKey]: ValueOf<Table[K]> | (Table[K] extends { optional: true } ? undefined : never);
+};
+
+/** The value of every key that has a default in this environment. */
+export function defaultsFor(environment: Environment): Partial<Record<ConfigKey, Value>> {
+  const out: Partial<Record<ConfigKey, Value>> = {};
+  for (const key of KEYS) {
+    const value = defaultIn(specOf(key), environment);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/** Per-environment defaults, as one map each. */
+export const DEFAULTS = Object.fromEntries(ENVIRONMENTS.map((e) => [e, defaultsFor(e)])) as Record<
+  Environment,
+  Partial<Record<ConfigKey, Value>>
+>;
