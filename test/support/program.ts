@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type * as PulumiNs from "@pulumi/pulumi";
 import { parseSettings, type Settings } from "../../stacks/settings";
 
@@ -129,7 +131,45 @@ function load() {
 export async function runProgram(
   stack: string,
   config: Record<string, string | number | boolean> = {},
-  resources: Recorded[] = [],
+  resources?: Recorded[],
+): Promise<ProgramRun> {
+  // A caller that watches registrations as they happen gets a render of its own.
+  if (resources !== undefined) return render(stack, config, resources);
+  const file = renderFile(stack, config);
+  if (file && existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as ProgramRun;
+  const run = await render(stack, config, []);
+  if (file) {
+    // Written whole, then renamed: a test file in another worker never reads half a render.
+    writeFileSync(`${file}.${process.pid}`, JSON.stringify(run));
+    renameSync(`${file}.${process.pid}`, file);
+  }
+  return run;
+}
+
+/** Set by the suite's global setup: where renders are kept for the rest of the test run. */
+export const RENDER_CACHE_ENV = "PINGPONG_RENDER_CACHE";
+
+/**
+ * Where the render of a stack and config is kept during this test run, so that test files share
+ * it instead of running the program again; undefined outside a jest run.
+ */
+function renderFile(stack: string, config: Record<string, string | number | boolean>): string | undefined {
+  const dir = process.env[RENDER_CACHE_ENV];
+  if (!dir) return undefined;
+  const key = Object.entries(engineConfig(config)).sort(([a], [b]) => a.localeCompare(b));
+  return join(
+    dir,
+    `${createHash("sha256")
+      .update(JSON.stringify([stack, key]))
+      .digest("hex")
+      .slice(0, 16)}.json`,
+  );
+}
+
+async function render(
+  stack: string,
+  config: Record<string, string | number | boolean>,
+  resources: Recorded[],
 ): Promise<ProgramRun> {
   const { pulumi, runtime, program } = await load();
   const reads: Recorded[] = [];
