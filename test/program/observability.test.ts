@@ -27,20 +27,11 @@ const PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts";
 /** Where the sidecar serves the merged (app + Envoy + agent) metrics in plaintext. */
 const MERGED = { port: 15020, path: "/stats/prometheus" } as const;
 
-type Variant = "dev" | "prod" | "dev-podmonitors" | "dev-none" | "prod-install" | "prod-none";
+/** dev installs kube-prometheus-stack, prod uses PodMonitors; the other modes: test/components/observability.test.ts. */
+type Variant = "dev" | "prod";
 const VARIANTS: Record<Variant, { stack: "dev" | "prod"; config: Record<string, string> }> = {
   dev: { stack: "dev", config: {} },
   prod: { stack: "prod", config: {} },
-  "dev-podmonitors": {
-    stack: "dev",
-    config: { "pingpong:monitoring": "podmonitors", "pingpong:monitorLabels": "prometheus=platform" },
-  },
-  "dev-none": { stack: "dev", config: { "pingpong:monitoring": "none" } },
-  "prod-install": {
-    stack: "prod",
-    config: { "pingpong:monitoring": "install", "pingpong:prometheusStackVersion": "88.5.3" },
-  },
-  "prod-none": { stack: "prod", config: { "pingpong:monitoring": "none" } },
 };
 const runs = {} as Record<Variant, ProgramRun>;
 const settings = {} as Record<Variant, Settings>;
@@ -99,7 +90,7 @@ describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
   });
 });
 
-describe.each(["dev", "prod", "dev-podmonitors", "prod-install"] as const)("PodMonitors in %s", (v) => {
+describe.each(["dev", "prod"] as const)("PodMonitors in %s", (v) => {
   const run = () => runs[v];
   const s = () => settings[v];
 
@@ -168,7 +159,7 @@ describe.each(["dev", "prod", "dev-podmonitors", "prod-install"] as const)("PodM
   });
 });
 
-describe.each(["dev", "prod-install"] as const)("monitoring=install (%s)", (v) => {
+describe.each(["dev"] as const)("monitoring=install (%s)", (v) => {
   const run = () => runs[v];
   const s = () => settings[v];
   const stack = () => {
@@ -181,7 +172,6 @@ describe.each(["dev", "prod-install"] as const)("monitoring=install (%s)", (v) =
     expect(s().observability.monitoring).toBe("install");
     const release = stack();
     expect(release.inputs.version).toBe(s().observability.prometheusStackVersion);
-    expect(release.inputs.version).toBe(v === "dev" ? "85.1.2" : "88.5.3");
     expect(release.inputs.repositoryOpts).toEqual({ repo: PROMETHEUS_REPO });
     expect(release.inputs.namespace).toBe(s().namespaces.monitoring);
     const namespace = ofType(run(), T.namespace).find((r) => nameOf(r) === s().namespaces.monitoring);
@@ -215,7 +205,7 @@ describe.each(["dev", "prod-install"] as const)("monitoring=install (%s)", (v) =
   });
 });
 
-describe.each(["prod", "dev-podmonitors"] as const)("monitoring=podmonitors (%s)", (v) => {
+describe.each(["prod"] as const)("monitoring=podmonitors (%s)", (v) => {
   test("the dashboard goes into an existing namespace, read first so that a missing one fails the preview", () => {
     const ns = settingsOf(v).observability.dashboardNamespace;
     const read = runs[v].reads.find((r) => r.type === T.namespace && r.id === ns);
@@ -237,23 +227,5 @@ describe.each(["prod", "dev-podmonitors"] as const)("monitoring=podmonitors (%s)
     expect(ofType(runs[v], T.podMonitor)).toHaveLength(2);
     for (const r of ofType(runs[v], T.podMonitor))
       expect(r.dependsOn).not.toContain("observability-kube-prometheus-stack");
-  });
-});
-
-describe.each(["dev-none", "prod-none"] as const)("monitoring=none (%s)", (v) => {
-  test("no PodMonitor, no dashboard ConfigMap, no Release; the Telemetry stays", () => {
-    expect(ofType(runs[v], T.podMonitor)).toEqual([]);
-    expect(ofType(runs[v], T.configMap)).toEqual([]);
-    expect(chart(runs[v], "kube-prometheus-stack")).toBeUndefined();
-    expect(ofType(runs[v], T.namespace).map(nameOf)).not.toContain(settings[v].namespaces.monitoring);
-    const telemetry = only(runs[v], T.telemetry);
-    expect(nsOf(telemetry)).toBe("istio-system");
-    expect(telemetry.inputs.spec.accessLogging).toBeDefined();
-  });
-
-  test("dashboardUid is null: there is no dashboard to link to", () => {
-    expect(runs[v].outputs.dashboardUid).toBeNull();
-    expect((runs[v].outputs.summary as { dashboardUid: unknown }).dashboardUid).toBeNull();
-    expect(runs.dev.outputs.dashboardUid).toEqual(expect.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/));
   });
 });

@@ -146,6 +146,14 @@ export async function runProgram(
   return run;
 }
 
+/**
+ * Builds resources under the same mocks as runProgram, without the program: for testing one
+ * component alone (`build` creates it and returns the outputs to resolve).
+ */
+export function runComponent(build: () => Record<string, unknown>, stack = "dev"): Promise<ProgramRun> {
+  return render(stack, {}, [], build);
+}
+
 /** Set by the suite's global setup: where renders are kept for the rest of the test run. */
 export const RENDER_CACHE_ENV = "PINGPONG_RENDER_CACHE";
 
@@ -170,6 +178,7 @@ async function render(
   stack: string,
   config: Record<string, string | number | boolean>,
   resources: Recorded[],
+  build?: () => Record<string, unknown>,
 ): Promise<ProgramRun> {
   const { pulumi, runtime, program } = await load();
   const reads: Recorded[] = [];
@@ -221,7 +230,7 @@ async function render(
   pulumi.runtime.setAllConfig(engineConfig(config));
 
   try {
-    const exported = program() as Record<string, unknown>;
+    const exported = build ? build() : (program() as Record<string, unknown>);
     const outputs: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(exported)) outputs[key] = await resolve(pulumi, value);
     return { resources, reads, outputs };
