@@ -195,7 +195,7 @@ function pingpong() {
   const mtlsModes = security.mtlsModes;
   const verificationResults = verification?.results ?? {};
   const dashboardUid = observability.dashboardUid ?? null;
-  /** The contract for dashboards and other stacks (README, "Stack outputs"); stacks/status-page.ts consumes it. */
+  /** The contract for dashboards and other stacks (docs/architecture.md, "Stack outputs"); stacks/status-page.ts consumes it. */
   const summary = {
     environment,
     endpoints: { ingress: p.edge.ingressUrls, internal: pingUrls },

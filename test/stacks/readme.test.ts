@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { TABLE } from "../../stacks/table";
 
@@ -29,5 +29,22 @@ describe("docs/configuration.md", () => {
     const reference = read("docs/configuration.md");
     const listed = [...reference.matchAll(/^\| `([A-Za-z0-9]+)` +\|/gm)].map((m) => m[1]);
     expect(listed).toEqual(Object.keys(TABLE));
+  });
+});
+
+describe("the docs' links", () => {
+  const files = [
+    "README.md",
+    "app/README.md",
+    ...readdirSync(path.resolve(__dirname, "../../docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `docs/${f}`),
+  ];
+  test.each(files)("every relative link in %s leads to a file of the repository", (file) => {
+    const links = [...read(file).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1])
+      .filter((l) => !/^[a-z]+:/.test(l));
+    const missing = links.filter((l) => !existsSync(path.resolve(__dirname, "../..", path.dirname(file), l)));
+    expect(missing).toEqual([]);
   });
 });
