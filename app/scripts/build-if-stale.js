@@ -1,19 +1,15 @@
-// Compiles app/src with tsc only when app/dist is missing an output or is older than what it is
-// built from, so `npm run app` and `npm run probe` start without a 2-3 s compile when nothing
-// changed. Directories count as inputs too: deleting or renaming a source file changes its
-// directory's mtime. tsc rewrites every output on each build, so after one the outputs are newer
-// than every input; with --noEmitOnError a build with type errors writes nothing, so the next run
-// compiles (and fails) again instead of starting the last output. Exits with tsc's status when it
-// compiles, 0 otherwise.
+// Builds app/dist (scripts/build.js: type check, then the bundles) only when an output is missing
+// or older than what it is built from, so `npm run app` and `npm run probe` start without a 2-3 s
+// build when nothing changed. The inputs are app/src, the app's tsconfig.json and package.json,
+// the lockfile and the build script; directories under app/src count too, since deleting or
+// renaming a source file changes its directory's mtime. A build rewrites every output, so after
+// one the outputs are newer than every input; a build that fails (type errors included) writes
+// nothing, so the next run builds (and fails) again instead of starting the last output. Exits
+// with the build's status when it builds, 0 otherwise.
 "use strict";
-const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
-
-const APP = path.resolve(__dirname, "..");
-const SRC = path.join(APP, "src");
-const DIST = path.join(APP, "dist");
-const TSCONFIG = path.join(APP, "tsconfig.json");
+const { SRC, OUTPUTS, CONFIG_INPUTS, build } = require("./build");
 
 /** Every file and directory under dir, dir included. */
 function walk(dir) {
@@ -26,14 +22,12 @@ function walk(dir) {
   return found;
 }
 
-/** Whether app/dist lacks an output or is older than an input. */
+/** Whether app/dist lacks an output or has one older than an input. */
 function isStale() {
-  const inputs = [TSCONFIG, ...walk(SRC)];
+  const inputs = [...CONFIG_INPUTS, ...walk(SRC)];
   const newestInput = Math.max(...inputs.map((p) => fs.statSync(p).mtimeMs));
-  const compiled = inputs.filter((p) => p.startsWith(SRC + path.sep) && /(?<!\.d)\.ts$/.test(p));
   let oldestOutput = Infinity;
-  for (const source of compiled) {
-    const output = path.join(DIST, path.relative(SRC, source)).replace(/\.ts$/, ".js");
+  for (const output of OUTPUTS) {
     const stat = fs.statSync(output, { throwIfNoEntry: false });
     if (stat === undefined) return true;
     oldestOutput = Math.min(oldestOutput, stat.mtimeMs);
@@ -42,8 +36,11 @@ function isStale() {
 }
 
 if (isStale()) {
-  const tsc = require.resolve("typescript/bin/tsc", { paths: [APP] });
-  const result = spawnSync(process.execPath, [tsc, "-p", TSCONFIG, "--noEmitOnError"], { stdio: "inherit" });
-  if (result.error) throw result.error;
-  process.exit(result.status ?? 1);
+  build().then(
+    (status) => process.exit(status),
+    (err) => {
+      process.stderr.write(`build: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -1,16 +1,12 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from "node:http";
+import type { InstanceIdentity } from "./config";
 import { PATHS } from "./contract";
 import { CallerLabels, callerIdentity } from "./identity";
 import type { PingpongMetrics } from "./metrics";
 
 export { PATHS };
 
-export interface AppIdentity {
-  service: string;
-  namespace: string;
-  pod: string;
-  version: string;
-}
+export type AppIdentity = InstanceIdentity;
 
 export interface AppOptions {
   identity: AppIdentity;
@@ -31,13 +27,40 @@ export interface App {
   startDraining(): void;
 }
 
+const TEXT = "text/plain; charset=utf-8";
+
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
-    "content-type": "text/plain; charset=utf-8",
+    "content-type": TEXT,
     "content-length": Buffer.byteLength(body),
     ...headers,
   });
   res.end(body);
+}
+
+/** An answer that never changes, headers included. */
+interface Fixed {
+  status: number;
+  body: string;
+  headers: OutgoingHttpHeaders;
+}
+
+function fixed(status: number, body: string, headers: Record<string, string> = {}): Fixed {
+  return {
+    status,
+    body,
+    headers: { "content-type": TEXT, "content-length": String(Buffer.byteLength(body)), ...headers },
+  };
+}
+
+/**
+ * Sends a fixed answer. Its headers object is shared by every response: writeHead only reads it
+ * (headers set earlier with setHeader, such as `connection: close` while draining, are merged
+ * into the response's own copy), so nothing is built per request.
+ */
+function answer(res: ServerResponse, a: Fixed): void {
+  res.writeHead(a.status, a.headers);
+  res.end(a.body);
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -53,6 +76,16 @@ function wantsJson(req: IncomingMessage): boolean {
 
 const READ_METHODS = "GET, HEAD";
 
+const ANSWERS = {
+  pong: fixed(200, "pong"),
+  ok: fixed(200, "ok"),
+  ready: fixed(200, "ready"),
+  starting: fixed(503, "starting"),
+  draining: fixed(503, "draining"),
+  notFound: fixed(404, "not found"),
+  methodNotAllowed: fixed(405, "method not allowed", { allow: READ_METHODS }),
+} as const;
+
 /** Builds the request handlers; listening, signals and draining belong to the server. */
 export function createApp({ identity, metrics, appMtls }: AppOptions): App {
   let phase: Phase = "starting";
@@ -61,12 +94,12 @@ export function createApp({ identity, metrics, appMtls }: AppOptions): App {
 
   const ping = (req: IncomingMessage, res: ServerResponse) => {
     const caller = callerIdentity(req, appMtls);
-    metrics.pongs.inc({ caller: callers.label(caller) });
+    metrics.countPong(callers.label(caller));
     if (wantsJson(req)) {
       const body = JSON.stringify({ message: "pong", ...identity, caller: caller ?? null });
       send(res, 200, body, { "content-type": "application/json" });
     } else {
-      send(res, 200, "pong");
+      answer(res, ANSWERS.pong);
     }
   };
 
@@ -74,18 +107,16 @@ export function createApp({ identity, metrics, appMtls }: AppOptions): App {
     if (phase === "draining") res.setHeader("connection", "close");
     const path = pathOf(req);
     const known = path === PATHS.ping || path === PATHS.healthz || path === PATHS.readyz;
-    if (!known) return send(res, 404, "not found");
-    if (req.method !== "GET" && req.method !== "HEAD")
-      return send(res, 405, "method not allowed", { allow: READ_METHODS });
+    if (!known) return answer(res, ANSWERS.notFound);
+    if (req.method !== "GET" && req.method !== "HEAD") return answer(res, ANSWERS.methodNotAllowed);
     if (path === PATHS.ping) return ping(req, res);
-    if (path === PATHS.healthz) return send(res, 200, "ok");
-    return phase === "ready" ? send(res, 200, "ready") : send(res, 503, phase);
+    if (path === PATHS.healthz) return answer(res, ANSWERS.ok);
+    return answer(res, ANSWERS[phase]);
   };
 
   const metricsHandler: RequestListener = (req, res) => {
-    if (pathOf(req) !== PATHS.metrics) return send(res, 404, "not found");
-    if (req.method !== "GET" && req.method !== "HEAD")
-      return send(res, 405, "method not allowed", { allow: READ_METHODS });
+    if (pathOf(req) !== PATHS.metrics) return answer(res, ANSWERS.notFound);
+    if (req.method !== "GET" && req.method !== "HEAD") return answer(res, ANSWERS.methodNotAllowed);
     metrics.registry.metrics().then(
       (text) => send(res, 200, text, { "content-type": metrics.registry.contentType }),
       (err: Error) => send(res, 500, `metrics collection failed: ${err.message}`),

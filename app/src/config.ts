@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { createSecureContext } from "node:tls";
-import { DEFAULT_PORTS } from "./contract";
+import { DEFAULT_PORTS, ENV } from "./contract";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -38,6 +38,23 @@ export interface Config {
   version: string;
   tls?: ServerTls;
   targetTls?: TargetTls;
+}
+
+/** Who this instance is: in every log line, on the info metric and in JSON answers. */
+export interface InstanceIdentity {
+  service: string;
+  namespace: string;
+  pod: string;
+  version: string;
+}
+
+export function instanceIdentity(config: Config): InstanceIdentity {
+  return {
+    service: config.serviceName,
+    namespace: config.namespace,
+    pod: config.podName,
+    version: config.version,
+  };
 }
 
 /** A configuration error names the variable, the value it had and what was expected. */
@@ -119,22 +136,23 @@ function caBundle(env: Env, name: string): Buffer | undefined {
 }
 
 function parseTarget(env: Env): URL | undefined {
-  const raw = get(env, "TARGET");
+  const raw = get(env, ENV.target);
   if (raw === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new ConfigError(
-      "TARGET",
-      env.TARGET,
+      ENV.target,
+      env[ENV.target],
       "an absolute http:// or https:// URL, e.g. http://pingpong.pingpong-b.svc.cluster.local:8080/ping",
     );
   }
   if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    throw new ConfigError("TARGET", env.TARGET, "an absolute http:// or https:// URL with a host");
+    throw new ConfigError(ENV.target, env[ENV.target], "an absolute http:// or https:// URL with a host");
   }
-  if (url.username || url.password) throw new ConfigError("TARGET", env.TARGET, "a URL without credentials");
+  if (url.username || url.password)
+    throw new ConfigError(ENV.target, env[ENV.target], "a URL without credentials");
   return url;
 }
 
@@ -143,60 +161,64 @@ function parseTarget(env: Env): URL | undefined {
  * first bad value; nothing is started before this returns.
  */
 export function loadConfig(env: Env = process.env): Config {
-  const port = integer(env, "PORT", DEFAULT_PORTS.http, 0, 65535, "a TCP port");
-  const metricsPort = integer(env, "METRICS_PORT", DEFAULT_PORTS.metrics, 0, 65535, "a TCP port");
+  const port = integer(env, ENV.port, DEFAULT_PORTS.http, 0, 65535, "a TCP port");
+  const metricsPort = integer(env, ENV.metricsPort, DEFAULT_PORTS.metrics, 0, 65535, "a TCP port");
   if (port !== 0 && port === metricsPort) {
-    throw new ConfigError("METRICS_PORT", env.METRICS_PORT, `a port different from PORT (${port})`);
+    throw new ConfigError(
+      ENV.metricsPort,
+      env[ENV.metricsPort],
+      `a port different from ${ENV.port} (${port})`,
+    );
   }
-  const tickMs = integer(env, "TICK_MS", 1000, 1, MAX_MS, "the ping interval in milliseconds");
-  const pingTimeoutMs = integer(env, "PING_TIMEOUT_MS", 2000, 1, MAX_MS, "the ping timeout in milliseconds");
+  const tickMs = integer(env, ENV.tickMs, 1000, 1, MAX_MS, "the ping interval in milliseconds");
+  const pingTimeoutMs = integer(env, ENV.pingTimeoutMs, 2000, 1, MAX_MS, "the ping timeout in milliseconds");
   const shutdownTimeoutMs = integer(
     env,
-    "SHUTDOWN_TIMEOUT_MS",
+    ENV.shutdownTimeoutMs,
     10000,
     1,
     MAX_MS,
     "the shutdown deadline in milliseconds",
   );
-  const drainDelayMs = integer(env, "DRAIN_DELAY_MS", 0, 0, MAX_MS, "the drain delay in milliseconds");
+  const drainDelayMs = integer(env, ENV.drainDelayMs, 0, 0, MAX_MS, "the drain delay in milliseconds");
   if (drainDelayMs >= shutdownTimeoutMs) {
     throw new ConfigError(
-      "DRAIN_DELAY_MS",
-      env.DRAIN_DELAY_MS,
-      `less than SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs})`,
+      ENV.drainDelayMs,
+      env[ENV.drainDelayMs],
+      `less than ${ENV.shutdownTimeoutMs} (${shutdownTimeoutMs})`,
     );
   }
 
-  const rawLevel = get(env, "LOG_LEVEL")?.toLowerCase() ?? "info";
+  const rawLevel = get(env, ENV.logLevel)?.toLowerCase() ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(rawLevel)) {
-    throw new ConfigError("LOG_LEVEL", env.LOG_LEVEL, `one of ${LOG_LEVELS.join(", ")}`);
+    throw new ConfigError(ENV.logLevel, env[ENV.logLevel], `one of ${LOG_LEVELS.join(", ")}`);
   }
 
   const target = parseTarget(env);
 
-  const server = requirePair(env, "TLS_CERT_FILE", "TLS_KEY_FILE");
-  const clientCa = caBundle(env, "TLS_CLIENT_CA_FILE");
+  const server = requirePair(env, ENV.tlsCertFile, ENV.tlsKeyFile);
+  const clientCa = caBundle(env, ENV.tlsClientCaFile);
   if (clientCa && !server.cert) {
     throw new ConfigError(
-      "TLS_CLIENT_CA_FILE",
-      env.TLS_CLIENT_CA_FILE,
-      "to be set only together with TLS_CERT_FILE and TLS_KEY_FILE",
+      ENV.tlsClientCaFile,
+      env[ENV.tlsClientCaFile],
+      `to be set only together with ${ENV.tlsCertFile} and ${ENV.tlsKeyFile}`,
     );
   }
 
-  const client = requirePair(env, "TARGET_CERT_FILE", "TARGET_KEY_FILE");
-  const targetCa = caBundle(env, "TARGET_CA_FILE");
-  const targetTlsVar = client.cert ? "TARGET_CERT_FILE" : targetCa ? "TARGET_CA_FILE" : undefined;
+  const client = requirePair(env, ENV.targetCertFile, ENV.targetKeyFile);
+  const targetCa = caBundle(env, ENV.targetCaFile);
+  const targetTlsVar = client.cert ? ENV.targetCertFile : targetCa ? ENV.targetCaFile : undefined;
   if (targetTlsVar && target?.protocol !== "https:") {
-    throw new ConfigError(targetTlsVar, env[targetTlsVar], "to be set only with an https:// TARGET");
+    throw new ConfigError(targetTlsVar, env[targetTlsVar], `to be set only with an https:// ${ENV.target}`);
   }
 
-  const host = get(env, "HOST") ?? "0.0.0.0";
-  const serviceName = get(env, "SERVICE_NAME") ?? "pingpong";
+  const host = get(env, ENV.host) ?? "0.0.0.0";
+  const serviceName = get(env, ENV.serviceName) ?? "pingpong";
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
     throw new ConfigError(
-      "SERVICE_NAME",
-      env.SERVICE_NAME,
+      ENV.serviceName,
+      env[ENV.serviceName],
       "a DNS label (lowercase letters, digits and '-')",
     );
   }
@@ -208,19 +230,19 @@ export function loadConfig(env: Env = process.env): Config {
   };
   // These end up in logs, metric labels and the User-Agent header: keep them to safe characters.
   const namespace = label(
-    "POD_NAMESPACE",
+    ENV.namespace,
     "default",
     /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
     "a Kubernetes namespace name",
   );
   const podName = label(
-    "POD_NAME",
+    ENV.podName,
     hostname(),
     /^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$/,
     "a pod name (letters, digits, '-', '.', '_')",
   );
   const version = label(
-    "SERVICE_VERSION",
+    ENV.version,
     "v1",
     /^[A-Za-z0-9]([-A-Za-z0-9._]{0,61}[A-Za-z0-9])?$/,
     "a version label such as v1 (letters, digits, '-', '.', '_')",

@@ -100,6 +100,32 @@ export function callerFromSubjectAltName(san: string | undefined): string | unde
   return undefined;
 }
 
+/** Header values up to this length are remembered, at most XFCC_CACHE_ENTRIES of them. */
+const XFCC_CACHE_MAX_LENGTH = 2048;
+const XFCC_CACHE_ENTRIES = 64;
+const xfccCallers = new Map<string, string | undefined>();
+/** The value seen last and its caller: comparing with it is cheaper than hashing a fresh string. */
+let lastXfcc: { header: string; caller: string | undefined } | undefined;
+
+/**
+ * callerFromXfcc, remembering its answers: a sidecar sends the same header value on every request
+ * from the same peer (its certificate only changes on rotation), so parsing it once per value
+ * saves the parse on nearly every request. The cache is bounded in entries and in value length and
+ * starts over when full, so arbitrary values cost no more than parsing each of them.
+ */
+export function cachedCallerFromXfcc(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== "string" || header.length > XFCC_CACHE_MAX_LENGTH) return callerFromXfcc(header);
+  if (lastXfcc?.header === header) return lastXfcc.caller;
+  let caller = xfccCallers.get(header);
+  if (caller === undefined && !xfccCallers.has(header)) {
+    caller = callerFromXfcc(header);
+    if (xfccCallers.size >= XFCC_CACHE_ENTRIES) xfccCallers.clear();
+    xfccCallers.set(header, caller);
+  }
+  lastXfcc = { header, caller };
+  return caller;
+}
+
 /**
  * Who is calling. Under application-level mTLS the verified client certificate is the only source;
  * otherwise the sidecar's XFCC header, which Envoy sets afresh on every inbound request in the mesh.
@@ -110,7 +136,7 @@ export function callerIdentity(req: IncomingMessage, appMtls: boolean): string |
     if (!socket.authorized) return undefined;
     return callerFromSubjectAltName(socket.getPeerCertificate().subjectaltname);
   }
-  return callerFromXfcc(req.headers["x-forwarded-client-cert"]);
+  return cachedCallerFromXfcc(req.headers["x-forwarded-client-cert"]);
 }
 
 /**

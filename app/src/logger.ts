@@ -1,14 +1,9 @@
 import pino, { type DestinationStream, type Logger } from "pino";
-import type { LogLevel } from "./config";
+import type { InstanceIdentity, LogLevel } from "./config";
 
 export type { Logger };
 
-export interface LogContext {
-  service: string;
-  namespace: string;
-  pod: string;
-  version: string;
-}
+export type LogContext = InstanceIdentity;
 
 /** One JSON object per line on stdout, written synchronously so nothing is lost on exit. */
 export function createLogger(

@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig, type Config } from "./config";
+import { ConfigError, instanceIdentity, loadConfig, type Config } from "./config";
 import { createLogger } from "./logger";
-import { PingpongService } from "./server";
+import { PingpongServer } from "./server";
 
 /** Exit code for a configuration the service refuses to start with. */
 export const EXIT_CONFIG = 2;
@@ -19,13 +19,8 @@ function configOrExit(): Config {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel, {
-    service: config.serviceName,
-    namespace: config.namespace,
-    pod: config.podName,
-    version: config.version,
-  });
-  const service = new PingpongService(config, logger);
+  const logger = createLogger(config.logLevel, instanceIdentity(config));
+  const service = new PingpongServer(config, logger);
   // Handlers first: a signal that arrives while the ports open must still drain, not kill.
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { InstanceIdentity } from "./config";
 import { METRIC_NAMES } from "./contract";
 
 export type PingResult = "success" | "failure";
@@ -7,29 +8,38 @@ export { METRIC_NAMES };
 
 export interface PingpongMetrics {
   registry: Registry;
-  pongs: Counter<"caller">;
+  /** Counts one answered ping in pingpong_pongs_total, under a caller label from CallerLabels. */
+  countPong(caller: string): void;
   pings: Counter<"result">;
   pingDuration: Histogram<"result">;
   ready: Gauge;
 }
 
-export interface MetricsIdentity {
-  service: string;
-  namespace: string;
-  version: string;
-}
+export type MetricsIdentity = Omit<InstanceIdentity, "pod">;
 
 /** One registry per service instance, so two instances can live in one process (tests). */
 export function createMetrics(identity: MetricsIdentity): PingpongMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const pongs = new Counter({
+  // Every answered ping counts: a Map update on the request path, and prom-client's label
+  // validation and hashing once per caller label when the registry is collected.
+  const pongCounts = new Map<string, { count: number }>();
+  new Counter({
     name: METRIC_NAMES.pongs,
     help: "Pings answered on /ping (GET or HEAD), by caller identity (SPIFFE ID, 'unknown' or 'other').",
     labelNames: ["caller"] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [caller, { count }] of pongCounts) this.inc({ caller }, count);
+    },
   });
+  const countPong = (caller: string) => {
+    const entry = pongCounts.get(caller);
+    if (entry) entry.count++;
+    else pongCounts.set(caller, { count: 1 });
+  };
   const pings = new Counter({
     name: METRIC_NAMES.pings,
     help: "Pings sent to TARGET, by result (success: a 2xx answer within the timeout).",
@@ -60,5 +70,5 @@ export function createMetrics(identity: MetricsIdentity): PingpongMetrics {
     pings.inc({ result }, 0);
     pingDuration.zero({ result });
   }
-  return { registry, pongs, pings, pingDuration, ready };
+  return { registry, countPong, pings, pingDuration, ready };
 }

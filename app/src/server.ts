@@ -3,7 +3,7 @@ import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createApp, type App } from "./app";
-import type { Config } from "./config";
+import { instanceIdentity, type Config } from "./config";
 import type { Logger } from "./logger";
 import { createMetrics, type PingpongMetrics } from "./metrics";
 import { Pinger } from "./pinger";
@@ -34,7 +34,7 @@ function closed(server: http.Server): Promise<void> {
  * One pingpong instance: the main port, the metrics port and the pinger. It owns listening and
  * draining; the process (main.ts) owns signals and the exit code.
  */
-export class PingpongService {
+export class PingpongServer {
   readonly app: App;
   readonly metrics: PingpongMetrics;
   private readonly server: http.Server;
@@ -47,18 +47,10 @@ export class PingpongService {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    this.metrics = createMetrics({
-      service: config.serviceName,
-      namespace: config.namespace,
-      version: config.version,
-    });
+    const identity = instanceIdentity(config);
+    this.metrics = createMetrics(identity);
     this.app = createApp({
-      identity: {
-        service: config.serviceName,
-        namespace: config.namespace,
-        pod: config.podName,
-        version: config.version,
-      },
+      identity,
       metrics: this.metrics,
       appMtls: config.tls?.clientCa !== undefined,
     });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import {
   CallerLabels,
+  cachedCallerFromXfcc,
   callerFromSubjectAltName,
   callerFromXfcc,
   callerIdentity,
@@ -129,6 +130,36 @@ describe("callerFromXfcc", () => {
     const started = process.hrtime.bigint();
     for (const input of inputs) expect(callerFromXfcc(input)).toBeUndefined();
     expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(500);
+  });
+});
+
+describe("cachedCallerFromXfcc", () => {
+  const headers: Array<string | string[] | undefined> = [
+    ISTIO,
+    `By=${B};URI=${C},By=${B};Hash=${HASH};URI=${A}`,
+    `By=${B};Subject="a,URI=${C},b";URI=${A}`,
+    `By=${B};Hash=${HASH};Subject=""`,
+    `By=${B};URI="${A}`,
+    "",
+    undefined,
+    [`By=${B};URI=${C}`, `By=${B};Hash=${HASH};URI=${A}`],
+    `By=${B};Subject="${"x".repeat(4096)}";URI=${A}`,
+  ];
+
+  it("answers exactly as callerFromXfcc, on the first call and on repeated ones", () => {
+    for (let round = 0; round < 3; round++) {
+      for (const header of headers) {
+        expect(cachedCallerFromXfcc(header)).toBe(callerFromXfcc(header));
+        expect(cachedCallerFromXfcc(header)).toBe(callerFromXfcc(header));
+      }
+    }
+  });
+
+  it("still answers correctly after more distinct values than it remembers", () => {
+    const many = Array.from({ length: 200 }, (_, i) => `By=${B};Hash=${i};URI=${A}${i % 2 ? "" : "/x"}`);
+    for (let round = 0; round < 2; round++) {
+      for (const header of many) expect(cachedCallerFromXfcc(header)).toBe(callerFromXfcc(header));
+    }
   });
 });
 

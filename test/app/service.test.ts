@@ -1,7 +1,7 @@
 import http from "node:http";
-import { loadConfig } from "../../app/src/config";
+import { instanceIdentity, loadConfig } from "../../app/src/config";
 import { createLogger } from "../../app/src/logger";
-import { PingpongService } from "../../app/src/server";
+import { PingpongServer } from "../../app/src/server";
 import {
   BASE_ENV,
   httpRequest,
@@ -146,12 +146,8 @@ describe("main port", () => {
 
   it("reports starting until listen() and ready after it", async () => {
     const config = loadConfig({ ...BASE_ENV, ...IDENTITY });
-    const logger = createLogger(
-      "silent",
-      { service: "pingpong", namespace: "pingpong-b", pod: "p", version: "v7" },
-      { write: () => undefined },
-    );
-    const service = new PingpongService(config, logger);
+    const logger = createLogger("silent", instanceIdentity(config), { write: () => undefined });
+    const service = new PingpongServer(config, logger);
     const ready = async () => metricValue(await service.metrics.registry.metrics(), "pingpong_ready");
     expect(service.app.phase).toBe("starting");
     expect(await ready()).toBe(0);

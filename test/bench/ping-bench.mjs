@@ -4,19 +4,21 @@
 // exits 0 whenever the benchmark ran, non-zero when it could not (see docs/benchmarks.md).
 //
 // Settings (environment):
-//   BENCH_DURATION_S    seconds per measured round (default 10)
+//   BENCH_DURATION_S    seconds per measured round (default 3)
 //   BENCH_WARMUP_S      seconds of warm-up per target before the rounds (default 3, 0 to skip)
-//   BENCH_ROUNDS        measured rounds per target (default 2)
+//   BENCH_ROUNDS        measured rounds per target (default 8)
 //   BENCH_CONNECTIONS   autocannon connections (default 50)
 //   BENCH_PIPELINING    autocannon pipelining factor (default 1)
 //   BENCH_STARTS        start-to-ready measurements, each a new process (default 5)
 //   BENCH_RETRIES       repeats of a round disturbed by other processes' CPU use (default 2)
+//   BENCH_XFCC          1: every request carries the X-Forwarded-Client-Cert an Istio sidecar adds (default 0)
 //   BENCH_RSS_SOURCE    auto | proc | fallback (default auto: /proc when readable)
+//   BENCH_CPU_SOURCE    auto | proc | fallback (default auto: /proc when readable)
 //   BENCH_APP_MAIN      the app's entry point (default app/dist/main.js)
 //   BENCH_APP_NODE_ARGS extra node flags for the loaded app process, e.g. "--cpu-prof"
 //   BENCH_JSON_OUT      also write the results as JSON to this path
 import autocannon from "autocannon";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -34,7 +36,13 @@ const RSS_SAMPLE_MS = 100;
 const STOP_TIMEOUT_MS = 5_000;
 const OTHER_CPU_WARN_PCT = 20;
 
-const TARGETS = { throughputRatio: 0.9, p99Ratio: 1.2, rssMB: 80, startMs: 300 };
+/** What an Istio sidecar in pingpong-b puts in front of a request from pingpong-a. */
+const XFCC =
+  "By=spiffe://cluster.local/ns/pingpong-b/sa/pingpong;" +
+  "Hash=9ba61d0425c8d2cd6b5d2d7f3c2e8a6ff2a2e0a1cb1c0e25c4ba2b1c8d3e4f5a;" +
+  'Subject="";URI=spiffe://cluster.local/ns/pingpong-a/sa/pingpong';
+
+const TARGETS = { throughputRatio: 0.9, p99Ratio: 1.2, rssMB: 80, startMs: 200, cpuPerRequestRatio: 1.05 };
 
 /** Thrown for a benchmark that could not run; the message is printed without a stack. */
 class BenchError extends Error {}
@@ -49,20 +57,26 @@ function intSetting(name, def, min) {
   return value;
 }
 
-function settingsFromEnv() {
-  const rssSource = (process.env.BENCH_RSS_SOURCE ?? "auto").trim() || "auto";
-  if (!["auto", "proc", "fallback"].includes(rssSource)) {
-    throw new BenchError(`BENCH_RSS_SOURCE=${JSON.stringify(rssSource)}: expected auto, proc or fallback`);
+function sourceSetting(name) {
+  const source = (process.env[name] ?? "auto").trim() || "auto";
+  if (!["auto", "proc", "fallback"].includes(source)) {
+    throw new BenchError(`${name}=${JSON.stringify(source)}: expected auto, proc or fallback`);
   }
+  return source;
+}
+
+function settingsFromEnv() {
   return {
-    durationS: intSetting("BENCH_DURATION_S", 10, 1),
+    durationS: intSetting("BENCH_DURATION_S", 3, 1),
     warmupS: intSetting("BENCH_WARMUP_S", 3, 0),
-    rounds: intSetting("BENCH_ROUNDS", 2, 1),
+    rounds: intSetting("BENCH_ROUNDS", 8, 1),
     connections: intSetting("BENCH_CONNECTIONS", 50, 1),
     pipelining: intSetting("BENCH_PIPELINING", 1, 1),
     starts: intSetting("BENCH_STARTS", 5, 1),
     retries: intSetting("BENCH_RETRIES", 2, 0),
-    rssSource,
+    xfcc: intSetting("BENCH_XFCC", 0, 0) > 0,
+    rssSource: sourceSetting("BENCH_RSS_SOURCE"),
+    cpuSource: sourceSetting("BENCH_CPU_SOURCE"),
     appMain: path.resolve(ROOT, process.env.BENCH_APP_MAIN?.trim() || "app/dist/main.js"),
     appNodeArgs: (process.env.BENCH_APP_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
     jsonOut: process.env.BENCH_JSON_OUT?.trim() || undefined,
@@ -336,21 +350,33 @@ function procRssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
-/** CPU time of a process in ms from /proc/<pid>/schedstat, or undefined where unavailable. */
-function cpuMs(pid) {
+/** USER_HZ, the unit of utime and stime in /proc/<pid>/stat (100 on every common Linux build). */
+const CLOCK_TICKS_PER_S = (() => {
   try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
   } catch {
-    return undefined;
+    return 100;
   }
+})();
+
+/**
+ * User + system CPU time in ms of a whole process from /proc/<pid>/stat: every thread counts,
+ * V8's parallel GC helpers included (/proc/<pid>/schedstat would count the main thread only).
+ */
+function procCpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Field 2 (the command) may contain spaces; fields 14 and 15, utime and stime, follow it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
 }
 
-/** Machine-wide CPU time in ms since boot, busy and stolen, from /proc/stat (USER_HZ is 100). */
+/** Machine-wide CPU time in ms since boot, busy and stolen, from /proc/stat. */
 function machineCpuMs() {
   try {
     const fields = /^cpu\s+(.*)$/m.exec(readFileSync("/proc/stat", "utf8"))[1].split(/\s+/).map(Number);
     const [user, nice, system, , , irq, softirq, steal = 0] = fields;
-    return { busy: (user + nice + system + irq + softirq) * 10, steal: steal * 10 };
+    const ms = 1000 / CLOCK_TICKS_PER_S;
+    return { busy: (user + nice + system + irq + softirq) * ms, steal: steal * ms };
   } catch {
     return undefined;
   }
@@ -363,33 +389,63 @@ async function appMetricsRssBytes(app) {
   return Number(match[1]);
 }
 
-function bareIpcRssBytes(bare) {
+async function appMetricsCpuMs(app) {
+  const { status, body } = await get(`http://${HOST}:${app.metricsPort}/metrics`);
+  const match = /^process_cpu_seconds_total(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(body);
+  if (status !== 200 || !match) throw new Error("no process_cpu_seconds_total on /metrics");
+  return Number(match[1]) * 1000;
+}
+
+/** Asks the bare server over its IPC channel; resolves with the number in its answer's `field`. */
+function bareIpc(bare, field) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       bare.child.off("message", onMessage);
-      reject(new Error("bare server: no RSS answer over IPC"));
+      reject(new Error(`bare server: no ${field} answer over IPC`));
     }, 1_000);
     const onMessage = (msg) => {
-      if (typeof msg?.rss !== "number") return;
+      if (typeof msg?.[field] !== "number") return;
       clearTimeout(timer);
       bare.child.off("message", onMessage);
-      resolve(msg.rss);
+      resolve(msg[field]);
     };
     bare.child.on("message", onMessage);
-    bare.child.send("rss");
+    bare.child.send(field);
   });
+}
+
+const bareIpcRssBytes = (bare) => bareIpc(bare, "rss");
+const bareIpcCpuMs = (bare) => bareIpc(bare, "cpuMs");
+
+function readable(read) {
+  try {
+    read();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How the CPU time of a target is read: /proc/<pid>/stat, else the app's process_cpu_seconds_total
+ * or the bare server's process.cpuUsage() over IPC (both user + system of the whole process).
+ */
+function cpuReader(target, kind, settings) {
+  const procReadable = readable(() => procCpuMs(target.pid));
+  if (settings.cpuSource === "proc" && !procReadable) {
+    throw new BenchError(`BENCH_CPU_SOURCE=proc but /proc/${target.pid}/stat is not readable`);
+  }
+  if (settings.cpuSource !== "fallback" && procReadable) {
+    return { source: "/proc/<pid>/stat utime+stime", read: async () => procCpuMs(target.pid) };
+  }
+  return kind === "app"
+    ? { source: "process_cpu_seconds_total from /metrics", read: () => appMetricsCpuMs(target) }
+    : { source: "process.cpuUsage() over IPC", read: () => bareIpcCpuMs(target) };
 }
 
 /** How RSS is read for a target: /proc/<pid>/status, else the app's metric or the bare server's IPC answer. */
 function rssReader(target, kind, settings) {
-  const procReadable = (() => {
-    try {
-      procRssBytes(target.pid);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const procReadable = readable(() => procRssBytes(target.pid));
   if (settings.rssSource === "proc" && !procReadable) {
     throw new BenchError(`BENCH_RSS_SOURCE=proc but /proc/${target.pid}/status is not readable`);
   }
@@ -441,7 +497,7 @@ function rssSampler(reader) {
 async function load(target, durationS, settings) {
   const url = `http://${HOST}:${target.port}/ping`;
   const latencies = new Latencies();
-  const serverCpu0 = cpuMs(target.pid);
+  const serverCpu0 = await target.cpu.read();
   const clientCpu0 = process.cpuUsage();
   const machine0 = machineCpuMs();
   const wall0 = performance.now();
@@ -452,6 +508,7 @@ async function load(target, durationS, settings) {
     connections: settings.connections,
     pipelining: settings.pipelining,
     duration: durationS,
+    headers: settings.xfcc ? { "x-forwarded-client-cert": XFCC } : {},
   });
   instance.on("response", (_client, statusCode, _bytes, responseTime) => {
     if (statusCode === 200) latencies.add(responseTime);
@@ -459,7 +516,6 @@ async function load(target, durationS, settings) {
   const result = await instance;
 
   const wallMs = performance.now() - wall0;
-  const serverCpu1 = cpuMs(target.pid);
   const clientCpu = process.cpuUsage(clientCpu0);
   const machine1 = machineCpuMs();
   if (!target.running) {
@@ -469,6 +525,7 @@ async function load(target, durationS, settings) {
         `its last output:\n${target.output()}`,
     );
   }
+  const serverCpu1 = await target.cpu.read();
   const bad = result.errors + result.timeouts + result.non2xx;
   if (result["2xx"] === 0 || bad > 0) {
     throw new BenchError(
@@ -477,15 +534,13 @@ async function load(target, durationS, settings) {
     );
   }
   const [p50, p99] = latencies.percentiles(50, 99);
-  const serverCpuPct =
-    serverCpu0 === undefined || serverCpu1 === undefined
-      ? undefined
-      : (100 * (serverCpu1 - serverCpu0)) / wallMs;
+  const serverCpuMs = serverCpu1 - serverCpu0;
+  const serverCpuPct = (100 * serverCpuMs) / wallMs;
   const clientCpuPct = (100 * (clientCpu.user + clientCpu.system)) / 1000 / wallMs;
   // CPU used by everything but the loaded server and this process (other processes, interrupts);
   // a busy neighbour shows here, and steal is CPU the hypervisor gave to other machines.
   const otherCpuPct =
-    machine0 && machine1 && serverCpuPct !== undefined
+    machine0 && machine1
       ? Math.max(0, (100 * (machine1.busy - machine0.busy)) / wallMs - serverCpuPct - clientCpuPct)
       : undefined;
   const stealPct = machine0 && machine1 ? (100 * (machine1.steal - machine0.steal)) / wallMs : undefined;
@@ -501,12 +556,50 @@ async function load(target, durationS, settings) {
       latencyP50Ms: result.latency.p50,
       latencyP99Ms: result.latency.p99,
     },
+    serverCpuMs,
     serverCpuPct,
-    serverCpuUsPerRequest:
-      serverCpuPct === undefined ? undefined : (serverCpuPct * wallMs * 10) / result["2xx"],
+    serverCpuUsPerRequest: (1000 * serverCpuMs) / result["2xx"],
     clientCpuPct,
     otherCpuPct,
     stealPct,
+  };
+}
+
+/**
+ * CPU per answered request, app/bare, round by round, from the kept try of each round (the
+ * undisturbed one when a retry helped). Rounds run bare 1, app 1, bare 2, app 2, ...; each app
+ * round is compared with the mean of the bare rounds just before and just after it (the last one
+ * with the bare round before it only), so that a slow drift of the machine cancels out. The
+ * median over the rounds is judged; rounds with a disturbed side are left out of it while an
+ * undisturbed one exists.
+ */
+function cpuPerRequest(rounds, count) {
+  const kept = (name, round) => rounds[name].filter((r) => r.round === round).at(-1);
+  const pairs = [];
+  for (let round = 1; round <= count; round++) {
+    const app = kept("app", round);
+    const bares = [kept("bare", round), ...(round < count ? [kept("bare", round + 1)] : [])];
+    const bareUs = bares.reduce((a, r) => a + r.serverCpuUsPerRequest, 0) / bares.length;
+    pairs.push({
+      round,
+      appUs: app.serverCpuUsPerRequest,
+      bareUs,
+      ratio: app.serverCpuUsPerRequest / bareUs,
+      disturbed: app.disturbed || bares.some((r) => r.disturbed),
+    });
+  }
+  const quiet = pairs.filter((p) => !p.disturbed);
+  const judged = quiet.length > 0 ? quiet : pairs;
+  const sum = (list, key) => list.reduce((a, p) => a + p[key], 0);
+  const ratios = judged.map((p) => p.ratio);
+  return {
+    pairs,
+    judgedPairs: judged.length,
+    median: median(ratios),
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    // Mean us/req of the judged rounds, app over bare (each round weighs the same).
+    pooled: sum(judged, "appUs") / sum(judged, "bareUs"),
   };
 }
 
@@ -538,6 +631,7 @@ function report(results) {
   );
   lines.push(
     `load: ${settings.connections} connections, pipelining ${settings.pipelining}, ` +
+      `${settings.xfcc ? "an Istio X-Forwarded-Client-Cert header on every request, " : ""}` +
       `${settings.rounds} rounds x ${settings.durationS} s per target, alternating bare/app, ` +
       `${settings.warmupS} s warm-up per target; each target's row is its best undisturbed round ` +
       "(highest requests/s)",
@@ -566,9 +660,25 @@ function report(results) {
         fixed(ratios.rss, 3),
         "",
         "",
-        fixed(ratios.cpuPerRequest, 3),
+        "(below)",
       ],
     ]),
+  );
+  lines.push("");
+  lines.push(
+    `server CPU per answered request, app/bare, round by round (user+sys of the whole server process: ` +
+      `app ${l.cpu.source.app}, bare ${l.cpu.source.bare}; app round n against the mean of bare rounds n and n+1):`,
+  );
+  for (const p of l.cpu.pairs) {
+    lines.push(
+      `  round ${p.round}${p.disturbed ? "*" : ""}: app ${fixed(p.appUs, 2)} us / bare ${fixed(p.bareUs, 2)} us ` +
+        `= ${fixed(p.ratio, 3)}`,
+    );
+  }
+  lines.push(
+    `  median ${fixed(l.cpu.median, 3)}, spread ${fixed(l.cpu.min, 3)}-${fixed(l.cpu.max, 3)} over ` +
+      `${l.cpu.judgedPairs} ${l.cpu.judgedPairs === l.cpu.pairs.length ? "" : "undisturbed "}round pairs; ` +
+      `mean us/req app/bare ${fixed(l.cpu.pooled, 3)}`,
   );
   lines.push("");
   lines.push("rounds (in the order run):");
@@ -650,7 +760,7 @@ function evaluate(start, l) {
     p50: l.app.best.p50Ms / l.bare.best.p50Ms,
     p99: l.app.best.p99Ms / l.bare.best.p99Ms,
     rss: l.app.rss.maxBytes / l.bare.rss.maxBytes,
-    cpuPerRequest: l.app.best.serverCpuUsPerRequest / l.bare.best.serverCpuUsPerRequest,
+    cpuPerRequest: l.cpu.median,
   };
   const rssMB = l.app.rss.maxBytes / MB;
   const targets = [
@@ -680,6 +790,15 @@ function evaluate(start, l) {
       detail:
         `app max ${fixed(rssMB, 1)} MB (${fixed(l.app.rss.maxBytes / 2 ** 20, 1)} MiB) under load ` +
         `(need <= ${TARGETS.rssMB} MB)`,
+    },
+    {
+      name: "CPU/req",
+      value: ratios.cpuPerRequest,
+      limit: TARGETS.cpuPerRequestRatio,
+      pass: ratios.cpuPerRequest <= TARGETS.cpuPerRequestRatio,
+      detail:
+        `app/bare ${fixed(ratios.cpuPerRequest, 3)} (need <= ${TARGETS.cpuPerRequestRatio}): median of ` +
+        `${l.cpu.judgedPairs} round pairs, spread ${fixed(l.cpu.min, 3)}-${fixed(l.cpu.max, 3)}`,
     },
     {
       name: "start",
@@ -740,6 +859,8 @@ async function main() {
   const app = await startApp(settings, settings.appNodeArgs);
   const bare = await startBare();
   const running = { app, bare };
+  app.cpu = cpuReader(app, "app", settings);
+  bare.cpu = cpuReader(bare, "bare", settings);
 
   const samplers = {
     app: rssReader(app, "app", settings),
@@ -787,6 +908,9 @@ async function main() {
     );
     l[name] = { best, rounds: rounds[name], rss };
   }
+
+  l.cpu = cpuPerRequest(rounds, settings.rounds);
+  l.cpu.source = { app: app.cpu.source, bare: bare.cpu.source };
 
   await Promise.all([app.stop(), bare.stop()]);
 

@@ -1,14 +1,14 @@
 import http from "node:http";
 import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
-import { loadConfig, type Config } from "../../app/src/config";
+import { instanceIdentity, loadConfig, type Config } from "../../app/src/config";
 import { createLogger } from "../../app/src/logger";
-import { PingpongService } from "../../app/src/server";
+import { PingpongServer } from "../../app/src/server";
 
 export type Env = Record<string, string | undefined>;
 
 export interface RunningService {
-  service: PingpongService;
+  service: PingpongServer;
   config: Config;
   port: number;
   metricsPort: number;
@@ -30,7 +30,7 @@ export const BASE_ENV: Env = {
   LOG_LEVEL: "silent",
 };
 
-/** Starts a PingpongService in this process on loopback, on OS-chosen ports. */
+/** Starts a PingpongServer in this process on loopback, on OS-chosen ports. */
 export async function startService(overrides: Env = {}): Promise<RunningService> {
   const config = loadConfig({ ...BASE_ENV, ...overrides });
   const logs: Array<Record<string, unknown>> = [];
@@ -39,17 +39,8 @@ export async function startService(overrides: Env = {}): Promise<RunningService>
       logs.push(JSON.parse(line) as Record<string, unknown>);
     },
   };
-  const logger = createLogger(
-    config.logLevel,
-    {
-      service: config.serviceName,
-      namespace: config.namespace,
-      pod: config.podName,
-      version: config.version,
-    },
-    destination,
-  );
-  const service = new PingpongService(config, logger);
+  const logger = createLogger(config.logLevel, instanceIdentity(config), destination);
+  const service = new PingpongServer(config, logger);
   const { port, metricsPort } = await service.listen();
   const scheme = config.tls ? "https" : "http";
   return {
