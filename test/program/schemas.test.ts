@@ -1,10 +1,5 @@
 import { kubernetesKind, ofType, runProgram, type ProgramRun, type Recorded } from "../support/program";
-import {
-  invalidObjects,
-  isKubernetesObject,
-  isValidatedElsewhere,
-  modelFor,
-} from "../support/k8s-validate";
+import { invalidObjects, isKubernetesObject, isValidatedElsewhere, modelFor } from "../support/k8s-validate";
 import { stackConfig } from "../support/stack-files";
 
 /** The stacks, and dev with each other TLS termination (Ingress objects, app TLS Secrets). */
