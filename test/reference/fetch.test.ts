@@ -23,16 +23,9 @@ import {
   protoJsonName,
   protoMessageFields,
 } from "./derive";
-import {
-  BASE_URL_ENV,
-  checkSources,
-  DEFAULT_DIR,
-  fetchReference,
-  parseArgs,
-  rawUrl,
-  UnreachableError,
-  type FetchOptions,
-} from "./fetch";
+import { checkSources } from "./cache";
+import { rawUrl, UnreachableError } from "./download";
+import { BASE_URL_ENV, DEFAULT_DIR, fetchReference, parseArgs, type FetchOptions } from "./fetch";
 import type { CopiedFile, ReferenceFile } from "./sources";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");

@@ -3,7 +3,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { describeWithReference, readReference, referencePath } from "../support/reference";
-import { checkSources, sha256 } from "./fetch";
+import { checkSources } from "./cache";
+import { sha256 } from "./download";
 import { inputsOf, SOURCES, type GitHubFile, type ReferenceFile } from "./sources";
 
 const isCommitPrefix = (ref: string) => /^[0-9a-f]{7,40}$/.test(ref);
