@@ -14,7 +14,7 @@ import type { PingpongImageArgs } from "../components/image";
 import type { IstioArgs } from "../components/istio";
 import type { ObservabilityArgs } from "../components/observability";
 import type { PingpongServiceArgs } from "../components/pingpong-service";
-import type { Settings } from "./settings";
+import { INSTANCES, type Instance, type Settings } from "./settings";
 
 /**
  * The deployment plan: every decision the program makes from the settings, as plain data. Who
@@ -22,8 +22,9 @@ import type { Settings } from "./settings";
  * verification checks. Pure: index.ts turns it into components, and tests read it directly.
  */
 
-export type InstanceKey = "a" | "b";
-export const INSTANCE_KEYS: readonly InstanceKey[] = ["a", "b"];
+/** The two pingpong instances, as the settings name them (canaryInstances lists these keys). */
+export type InstanceKey = Instance;
+export const INSTANCE_KEYS: readonly InstanceKey[] = INSTANCES;
 
 /** A workload identity by name: what an AuthorizationPolicy principal and a SPIFFE ID are built from. */
 export interface NamedIdentity {
