@@ -34,6 +34,8 @@ const KEY_OUTPUTS = ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"]
 export interface IntermediateCa {
   certPem: pulumi.Output<string>;
   keyPem: pulumi.Output<string>;
+  /** The root it chains to. */
+  rootCertPem: pulumi.Output<string>;
   /** Intermediate then root: what istiod serves as cert-chain.pem. */
   chainPem: pulumi.Output<string>;
 }
@@ -51,6 +53,8 @@ export class Certificates extends pulumi.ComponentResource {
   /** ISO 8601 end of validity of the server certificate. */
   public readonly serverExpiry: pulumi.Output<string>;
   public readonly intermediate?: IntermediateCa;
+  /** The server certificate and its key, as a TLS Secret or an Ingress takes them. */
+  public readonly server: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> };
 
   constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:tls:Certificates", name, {}, opts);
@@ -118,6 +122,7 @@ export class Certificates extends pulumi.ComponentResource {
       this.intermediate = {
         certPem: intermediate.certPem,
         keyPem: pulumi.secret(caKey.privateKeyPem),
+        rootCertPem: root.certPem,
         chainPem: pulumi.interpolate`${intermediate.certPem}${root.certPem}`,
       };
     }
@@ -126,6 +131,7 @@ export class Certificates extends pulumi.ComponentResource {
     this.serverCertPem = server.certPem;
     this.serverKeyPem = pulumi.secret(serverKey.privateKeyPem);
     this.serverExpiry = server.validityEndTime;
+    this.server = { certPem: this.serverCertPem, keyPem: this.serverKeyPem };
     this.registerOutputs({
       caCertPem: this.caCertPem,
       serverCertPem: this.serverCertPem,

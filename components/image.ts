@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { PullCredentials } from "./pull-secret";
 
 export interface PingpongImageArgs {
   /** Registry host[:port][/path], e.g. `localhost:5001` or `ghcr.io/acme`. */
@@ -35,11 +36,18 @@ export class PingpongImage extends pulumi.ComponentResource {
   public readonly ref: pulumi.Output<string>;
   /** `sha256:...` */
   public readonly digest: pulumi.Output<string>;
+  /** What a pull Secret needs for the same registry; absent when it needs no credentials. */
+  public readonly pullCredentials?: PullCredentials;
 
   constructor(name: string, args: PingpongImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:image:PingpongImage", name, {}, opts);
 
     const imageName = pulumi.interpolate`${args.registry}/${args.repository}:${args.tag}`;
+    const login = args.credentials && {
+      server: pulumi.output(args.registry).apply(registryServer),
+      username: args.credentials.username,
+      password: pulumi.secret(args.credentials.password),
+    };
     const image = new docker.Image(
       `${name}-build`,
       {
@@ -53,18 +61,13 @@ export class PingpongImage extends pulumi.ComponentResource {
           args: { BUILDKIT_INLINE_CACHE: "1" },
           cacheFrom: { images: [imageName] },
         },
-        registry: args.credentials
-          ? {
-              server: pulumi.output(args.registry).apply(registryServer),
-              username: args.credentials.username,
-              password: pulumi.secret(args.credentials.password),
-            }
-          : undefined,
+        registry: login,
       },
       { parent: this },
     );
 
     this.imageName = image.imageName;
+    this.pullCredentials = login;
     this.ref = image.repoDigest.apply((ref) => {
       if (!/@sha256:[0-9a-f]{64}$/.test(ref)) {
         throw new Error(

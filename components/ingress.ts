@@ -231,3 +231,32 @@ export class AppTlsSecrets extends pulumi.ComponentResource {
     this.registerOutputs({ secretNames });
   }
 }
+
+export interface EdgeIngressArgs {
+  /** Where HTTPS from outside ends (the plan's edge mode); the app terminating it needs no ingress. */
+  mode: "istio" | "ingress" | "app";
+  hosts: string[];
+  certPem: pulumi.Input<string>;
+  keyPem: pulumi.Input<string>;
+  backend: Backend;
+  /** For `ingress`: the IngressClass. */
+  ingressClassName: string;
+  /** For `istio`: the gateway and the routes it follows. */
+  gateway: Pick<IstioIngressArgs, "gatewayNamespace" | "gatewaySelector" | "routes" | "dependsOn">;
+}
+
+/** The component that terminates HTTPS from outside for the mode: a Gateway, an Ingress, or none. */
+export function edgeIngress(
+  name: string,
+  { mode, gateway, ingressClassName, ...edge }: EdgeIngressArgs,
+  opts?: pulumi.ComponentResourceOptions,
+): IstioIngress | KubernetesIngress | undefined {
+  switch (mode) {
+    case "istio":
+      return new IstioIngress(name, { ...edge, ...gateway }, opts);
+    case "ingress":
+      return new KubernetesIngress(name, { ...edge, ingressClassName }, opts);
+    case "app":
+      return undefined;
+  }
+}

@@ -18,6 +18,7 @@ import {
   type WorkloadSettings,
 } from "./workload";
 import { standardLabels } from "./labels";
+import type { Identity } from "./mesh-security";
 import { pullSecret, type PullCredentials } from "./pull-secret";
 import type { Autoscaling } from "./types";
 
@@ -32,8 +33,11 @@ export interface PingpongServiceArgs {
   version: string;
   /** Credentials to pull the image with, for private registries; nodes' own credentials when omitted. */
   pullCredentials?: PullCredentials;
-  /** A second version beside `version` (the mesh splits traffic between them); none when absent. */
-  canary?: { version: string; image: pulumi.Input<string>; replicas: number };
+  /**
+   * A second version beside `version` (the mesh splits traffic between them); none when absent.
+   * Its image defaults to `image`.
+   */
+  canary?: { version: string; image?: pulumi.Input<string>; replicas: number };
   /** The app terminates TLS itself with this certificate Secret (tls.crt, tls.key, ca.crt). */
   tls?: AppTls;
   /** URL pinged every tick (the peer's Service); no pinging when omitted. */
@@ -64,6 +68,8 @@ export class PingpongService extends pulumi.ComponentResource {
   /** The in-cluster URL of /ping, what a peer uses as TARGET. */
   public readonly url: pulumi.Output<string>;
   public readonly serviceAccountName: pulumi.Output<string>;
+  /** Who its pods are in the mesh: what callers' principals and expected caller IDs are built from. */
+  public readonly identity: Identity;
   public readonly deploymentName: pulumi.Output<string>;
 
   /** The URL a peer pings, from the namespace alone (the Service name is fixed). */
@@ -143,7 +149,7 @@ export class PingpongService extends pulumi.ComponentResource {
       deploymentFor(
         `${name}-${args.canary.version}-deployment`,
         args.canary.version,
-        args.canary.image,
+        args.canary.image ?? args.image,
         args.canary.replicas,
       );
     }
@@ -221,6 +227,7 @@ export class PingpongService extends pulumi.ComponentResource {
     this.host = nameAndNamespace.apply(([svc, ns]) => serviceHost(ns, svc));
     this.url = nameAndNamespace.apply(([svc, ns]) => pingUrl(ns, svc, scheme));
     this.serviceAccountName = account.metadata.name;
+    this.identity = { namespace: this.namespace, serviceAccount: this.serviceAccountName };
     this.deploymentName = deployment.metadata.name;
     this.registerOutputs({
       namespace: this.namespace,

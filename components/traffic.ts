@@ -110,6 +110,12 @@ export function meshVirtualServiceSpec(
   return { hosts: [host], http: routes };
 }
 
+/** The mesh's routes to a host, for the ingress gateway to follow the same split and resilience. */
+export const meshRoutes =
+  (primary: string, r: Resilience, canary?: Canary) =>
+  (host: string): HttpRoute[] =>
+    meshVirtualServiceSpec(host, primary, r, canary).http;
+
 export interface TrafficArgs {
   namespace: pulumi.Input<string>;
   /** The Service's cluster DNS name. */

@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_PATHS } from "../app/src/contract";
 import { componentLabels, standardLabels } from "./labels";
 import { proxyConfigAnnotation } from "./mesh";
+import { spiffeId, type Identity } from "./mesh-security";
+import { pullSecret, type PullCredentials } from "./pull-secret";
 import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
 import { RUN_AS, TLS_MOUNT } from "./workload";
 
@@ -12,7 +14,29 @@ const COMPONENT = "verification";
 /** Labels of verification pods; NetworkPolicies let them call pingpong like the real peer. */
 export const VERIFIER_LABELS: Record<string, string> = componentLabels(COMPONENT);
 
-/** One expectation, checked by one Job running the app image's probe command. */
+/** One expectation as the plan states it: from where, to which instance, what must happen. */
+export interface CheckSpec<K extends string = string> {
+  /** DNS-safe name, e.g. a-to-b. */
+  name: string;
+  /** Where the probe runs: as an instance's identity, or in the out-of-mesh namespace. */
+  from: { instance: K } | { outside: string };
+  to: K;
+  expect: "success" | "failure";
+  expectError?: string;
+  /** The instance whose SPIFFE ID the callee must report as its caller. */
+  expectCallerOf?: K;
+  /** Whether the probe needs the app's CA (the app terminates TLS). */
+  tls: boolean;
+}
+
+/** What a check needs of an instance: its identity, its /ping URL, the app's TLS Secret if any. */
+export interface CheckEndpoint {
+  identity: Identity;
+  url: pulumi.Input<string>;
+  tlsSecretName?: pulumi.Input<string>;
+}
+
+/** One expectation, resolved to the namespaces, identities and URLs the cluster has. */
 export interface Check {
   /** Short DNS-safe name, e.g. a-to-b. */
   name: string;
@@ -71,9 +95,39 @@ export function fingerprint(parts: unknown[]): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 8);
 }
 
-export interface VerificationArgs {
+/** A check with the real namespaces, ServiceAccounts and URLs of the instances it names. */
+export function resolveCheck<K extends string>(
+  c: CheckSpec<K>,
+  endpoints: Record<K, CheckEndpoint>,
+  outsideNamespace: pulumi.Input<string>,
+  trustDomain: string,
+): Check {
+  const from = "instance" in c.from ? endpoints[c.from.instance] : undefined;
+  const caller = c.expectCallerOf && endpoints[c.expectCallerOf].identity;
+  const tlsSecretName = c.tls ? from?.tlsSecretName : undefined;
+  return {
+    name: c.name,
+    namespace: from ? from.identity.namespace : outsideNamespace,
+    serviceAccount: from?.identity.serviceAccount,
+    inMesh: from !== undefined,
+    url: endpoints[c.to].url,
+    expect: c.expect,
+    expectError: c.expectError,
+    expectCaller:
+      caller &&
+      pulumi.all([caller.namespace, caller.serviceAccount]).apply(([n, sa]) => spiffeId(trustDomain, n, sa)),
+    ...(tlsSecretName ? { tlsSecretName, caFile: `${TLS_MOUNT.path}/ca.crt` } : {}),
+  };
+}
+
+export interface VerificationArgs<K extends string = string> {
   image: pulumi.Input<string>;
-  checks: Check[];
+  checks: CheckSpec<K>[];
+  /** The instances the checks name. */
+  endpoints: Record<K, CheckEndpoint>;
+  /** The namespace outside the mesh (checks `from: { outside }` run there). */
+  outsideNamespace: pulumi.Input<string>;
+  trustDomain: string;
   /**
    * Everything whose change must re-run the checks: mesh policy, the image, the certificates.
    * It names the Jobs, so a change replaces them and `pulumi up` runs them again.
@@ -81,7 +135,8 @@ export interface VerificationArgs {
   triggers: pulumi.Input<unknown>[];
   /** The workloads and policies under test: Jobs start only once they exist. */
   dependsOn: pulumi.Resource[];
-  imagePullSecret?: pulumi.Input<string>;
+  /** For a private registry: a pull Secret in the outside namespace (the instances' have their own). */
+  pullCredentials?: PullCredentials;
 }
 
 /**
@@ -96,7 +151,18 @@ export class Verification extends pulumi.ComponentResource {
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:verification:Verification", name, {}, opts);
     const hash = pulumi.all(args.triggers).apply(fingerprint);
-    const jobs = args.checks.map((check) => {
+    // The Secret is named like every namespace's pull Secret, so each Job's imagePullSecrets finds its own.
+    const imagePullSecret =
+      args.pullCredentials &&
+      pullSecret(`${name}-pull-secret`, args.outsideNamespace, args.pullCredentials, {
+        parent: this,
+        // Formerly created at the top level of the stack.
+        aliases: [{ parent: pulumi.rootStackResource }],
+      }).metadata.name;
+    const checks = args.checks.map((c) =>
+      resolveCheck(c, args.endpoints, args.outsideNamespace, args.trustDomain),
+    );
+    const jobs = checks.map((check) => {
       const annotations: Record<string, string> = check.inMesh
         ? {
             // Native sidecar: the proxy stops when the probe exits, so the Job completes.
@@ -126,7 +192,7 @@ export class Verification extends pulumi.ComponentResource {
                 restartPolicy: "Never",
                 serviceAccountName: check.serviceAccount,
                 automountServiceAccountToken: false,
-                imagePullSecrets: args.imagePullSecret ? [{ name: args.imagePullSecret }] : undefined,
+                imagePullSecrets: imagePullSecret ? [{ name: imagePullSecret }] : undefined,
                 securityContext: restrictedPodSecurity(RUN_AS),
                 containers: [
                   {

@@ -1,6 +1,6 @@
 import { PATHS } from "../app/src/contract";
 import { GATEWAY_RELEASE } from "../components/istio";
-import { VERIFIER_LABELS } from "../components/verification";
+import { VERIFIER_LABELS, type CheckSpec } from "../components/verification";
 import {
   APP_NAME,
   CANARY_VERSION,
@@ -13,7 +13,9 @@ import type { CertificatesArgs } from "../components/certificates";
 import type { PingpongImageArgs } from "../components/image";
 import type { IstioArgs } from "../components/istio";
 import type { ObservabilityArgs } from "../components/observability";
+import type { MeshSecurityArgs } from "../components/mesh-security";
 import type { PingpongServiceArgs } from "../components/pingpong-service";
+import type { TrafficArgs } from "../components/traffic";
 import { INSTANCES, type Instance, type Settings } from "./settings";
 
 /**
@@ -77,23 +79,14 @@ export interface InstancePlan {
   target: string;
   callers: Caller[];
   canary?: CanaryPlan;
+  /** The Traffic component's plain-data arguments: version split and resilience. */
+  traffic: Pick<TrafficArgs, "primaryVersion" | "canary" | "resilience">;
   /** NetworkPolicy rules; absent when settings turn NetworkPolicies off. */
   network?: { callers: PodsRef[]; scrapers: PodsRef[]; pingTargets: PodsRef[] };
 }
 
-export interface CheckPlan {
-  /** DNS-safe name, e.g. a-to-b. */
-  name: string;
-  /** Where the probe runs: inside an instance's namespace, as its peer's identity, or in the out-of-mesh namespace. */
-  from: { instance: InstanceKey } | { outside: string };
-  to: InstanceKey;
-  expect: "success" | "failure";
-  expectError?: string;
-  /** The instance whose SPIFFE ID the callee must report as its caller. */
-  expectCallerOf?: InstanceKey;
-  /** Whether the probe needs the app's CA (the app terminates TLS). */
-  tls: boolean;
-}
+/** A verification check: who probes which instance, and what must happen. */
+export type CheckPlan = CheckSpec<InstanceKey>;
 
 /** The parts of components' arguments that are plain data; index.ts adds the Outputs that wire them. */
 export interface ComponentPlan {
@@ -106,6 +99,8 @@ export interface ComponentPlan {
     PingpongServiceArgs,
     "version" | "replicas" | "autoscaling" | "pdbMinAvailable" | "workload"
   >;
+  /** MeshSecurity's plain-data arguments, and whether a mesh-wide STRICT policy is added. */
+  security: Pick<MeshSecurityArgs, "trustDomain" | "httpRules" | "scraperNamespaces"> & { meshWide: boolean };
 }
 
 export interface Plan extends ComponentPlan {
@@ -205,6 +200,12 @@ function componentPlan(s: Settings, edge: EdgePlan): ComponentPlan {
       monitorLabels: o.monitorLabels,
       dashboardNamespace: o.dashboardNamespace,
     },
+    security: {
+      trustDomain: mesh.trustDomain,
+      httpRules: edge.httpRules,
+      scraperNamespaces: [s.namespaces.monitoring],
+      meshWide: mesh.meshWideMtls,
+    },
     workload: {
       version: PRIMARY_VERSION,
       replicas: w.replicas,
@@ -224,6 +225,7 @@ export function plan(s: Settings): Plan {
     // Only pingpong-a is exposed: the edge calls it, never pingpong-b.
     const edgeCallers: NamedIdentity[] = key === "a" && edge.caller ? [edge.caller] : [];
     const peerPods: PodsRef = { namespace: peerNs, podLabels: serviceSelector() };
+    const canary = canaryPlan(s, key);
     return {
       key,
       peer,
@@ -234,7 +236,8 @@ export function plan(s: Settings): Plan {
         { kind: "instance", instance: peer },
         ...edgeCallers.map((identity) => ({ kind: "edge" as const, identity })),
       ],
-      canary: canaryPlan(s, key),
+      canary,
+      traffic: { primaryVersion: PRIMARY_VERSION, canary, resilience: s.traffic.resilience },
       network: s.networkPolicy
         ? {
             // The out-of-mesh namespace may reach the port: the mesh, not the network, must refuse it.
