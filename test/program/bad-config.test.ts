@@ -21,6 +21,12 @@ const cases: Array<[string, string, () => Record<string, string>, string]> = [
     "pingpong:hpaMinReplicas=5: expected at most pingpong:hpaMaxReplicas (4)",
   ],
   [
+    "a v2 weight without a canary",
+    "dev",
+    () => ({ ...stackConfig("dev"), "pingpong:trafficPercentV1": "0", "pingpong:trafficPercentV2": "100" }),
+    "pingpong:trafficPercentV2=100: expected 0 while pingpong:canaryInstances is empty: no Deployment runs v2",
+  ],
+  [
     "a stack that names no environment",
     "feature-x",
     () => ({}),

@@ -1,13 +1,6 @@
 import type { Settings } from "../../stacks/settings";
-import {
-  inNamespace,
-  nameOf,
-  namespaceOf,
-  ofType,
-  runVariants,
-  type ProgramRun,
-  type Recorded,
-} from "../support/program";
+import { inNamespace, nameOf, namespaceOf, ofType, type ProgramRun, type Recorded } from "../support/program";
+import { runVariants } from "../support/variants";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
 type Json = Recorded["inputs"];

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { parseSummary, renderStatusPage, SummaryError } from "../../stacks/status-page";
 import { runProgram, type ProgramRun } from "../support/program";
+import { CANARY_VARIANT } from "../support/variants";
 import { PROJECT_ROOT, stackConfig } from "../support/stack-files";
 
 const ENVS = ["dev", "prod"] as const;
@@ -10,12 +11,9 @@ let canaryRun: ProgramRun;
 
 beforeAll(async () => {
   for (const env of ENVS) runs[env] = await runProgram(env, stackConfig(env));
-  canaryRun = await runProgram("prod", {
-    ...stackConfig("prod"),
-    "pingpong:canaryInstances": "a",
-    "pingpong:trafficPercentV1": "75",
-    "pingpong:trafficPercentV2": "25",
-  });
+  // The one whole-program variant with a canary (v1/v2 at 75/25), shared with the traffic tests.
+  const { stack, config } = CANARY_VARIANT;
+  canaryRun = await runProgram(stack, { ...stackConfig(stack), ...config });
 }, 60_000);
 
 type Obj = Record<string, unknown>;

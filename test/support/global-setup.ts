@@ -9,21 +9,16 @@ import path from "node:path";
 import { RENDER_CACHE_ENV, runProgram } from "./program";
 import { locateReference, missingReferenceLine } from "./reference";
 import { stackConfig } from "./stack-files";
-
-/** dev and prod as their stack files say, and dev with each other TLS termination. */
-const SHARED: Array<[string, Record<string, string>]> = [
-  ["dev", {}],
-  ["prod", {}],
-  ["dev", { "pingpong:tlsTermination": "ingress" }],
-  ["dev", { "pingpong:tlsTermination": "app" }],
-];
+import { SHARED_VARIANTS } from "./variants";
 
 export default async function globalSetup(): Promise<void> {
   const root = path.resolve(__dirname, "../..");
   execFileSync("npm", ["run", "--silent", "build", "--workspace", "app"], { cwd: root, stdio: "inherit" });
   // Workers start after this and inherit the environment: they find the renders there.
   process.env[RENDER_CACHE_ENV] = mkdtempSync(path.join(tmpdir(), "pingpong-renders-"));
-  for (const [stack, config] of SHARED) await runProgram(stack, { ...stackConfig(stack), ...config });
+  for (const { stack, config } of Object.values(SHARED_VARIANTS)) {
+    await runProgram(stack, { ...stackConfig(stack), ...config });
+  }
   const reference = locateReference();
   if (!reference.dir) process.stdout.write(`\n${missingReferenceLine(reference)}\n`);
 }

@@ -245,26 +245,6 @@ async function resolve(pulumi: PulumiModule, value: unknown): Promise<unknown> {
   return new Promise((res) => out.apply((v: unknown) => res(v)));
 }
 
-/** Resources of one type token, e.g. `kubernetes:apps/v1:Deployment`. */
-export function ofType(run: ProgramRun, type: string): Recorded[] {
-  return run.resources.filter((r) => r.type === type);
-}
-
-/** The single resource of `type` in `namespace`; fails when there is not exactly one. */
-export function oneIn(run: ProgramRun, type: string, namespace: string): Recorded {
-  const found = ofType(run, type).filter((r) => (r.inputs as KnownInputs).metadata?.namespace === namespace);
-  if (found.length !== 1) throw new Error(`expected one ${type} in ${namespace}, found ${found.length}`);
-  return found[0];
-}
-
-/** `apiVersion` and `kind` of a Kubernetes type token. */
-export function kubernetesKind(type: string): { apiVersion: string; kind: string } | undefined {
-  const m = /^kubernetes:([a-z0-9.]+)\/([a-z0-9]+):([A-Za-z]+)$/.exec(type);
-  if (!m) return undefined;
-  const [, group, version, kind] = m;
-  return { apiVersion: group === "core" ? version : `${group}/${version}`, kind };
-}
-
 /** Keys as the engine passes them (`pingpong:` prefix added where missing), values as strings. */
 export function engineConfig(config: Record<string, string | number | boolean>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -281,34 +261,4 @@ export async function runWithSettings(
   return { settings: parseSettings(raw, stack), run: await runProgram(stack, raw) };
 }
 
-export const namespaceOf = (r: Recorded): string => r.inputs.metadata?.namespace;
-export const nameOf = (r: Recorded): string => r.inputs.metadata?.name;
-
-/** Resources of `type` in `namespace`. */
-export function inNamespace(run: ProgramRun, type: string, namespace: string): Recorded[] {
-  return ofType(run, type).filter((r) => namespaceOf(r) === namespace);
-}
-
-/** A named program run: a stack and config overriding its stack file. */
-export interface Variant {
-  stack: string;
-  config: Record<string, string | number | boolean>;
-}
-
-/**
- * Runs each variant (stack file config plus its overrides) in turn, filling `runs` and `settings`
- * by variant name.
- */
-export async function runVariants<K extends string>(
-  variants: Record<K, Variant>,
-  runs: Record<K, ProgramRun>,
-  settings: Record<K, Settings>,
-): Promise<void> {
-  const { stackConfig } = await import("./stack-files");
-  for (const [name, { stack, config }] of Object.entries(variants) as Array<[K, Variant]>) {
-    ({ settings: settings[name], run: runs[name] } = await runWithSettings(stack, {
-      ...stackConfig(stack),
-      ...config,
-    }));
-  }
-}
+export * from "./records";

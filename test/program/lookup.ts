@@ -1,0 +1,129 @@
+import { deepMerge } from "../support/charts";
+import {
+  inNamespace,
+  nameOf,
+  namespaceOf,
+  ofType,
+  oneIn,
+  type Labels,
+  type ProgramRun,
+  type Recorded,
+} from "../support/program";
+
+/** Lookups over a rendered program that the test files of test/program share. */
+
+/** Recorded inputs: JSON from the program, as untyped as the harness records them. */
+export type Json = Recorded["inputs"];
+
+export const T = {
+  provider: "pulumi:providers:kubernetes",
+  image: "docker:index/image:Image",
+  release: "kubernetes:helm.sh/v3:Release",
+  namespace: "kubernetes:core/v1:Namespace",
+  serviceAccount: "kubernetes:core/v1:ServiceAccount",
+  service: "kubernetes:core/v1:Service",
+  secret: "kubernetes:core/v1:Secret",
+  deployment: "kubernetes:apps/v1:Deployment",
+  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  job: "kubernetes:batch/v1:Job",
+  ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+  roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+  peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
+  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+  gateway: "kubernetes:networking.istio.io/v1:Gateway",
+  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
+  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+} as const;
+
+/** The Helm release of `chart`; fails unless there is exactly one. */
+export function release(run: ProgramRun, chart: string): Recorded {
+  const found = ofType(run, T.release).filter((r) => r.inputs.chart === chart);
+  if (found.length !== 1) throw new Error(`expected one ${chart} release, found ${found.length}`);
+  return found[0];
+}
+/** A release's inputs as its chart reads them: istiod's copies anything under `pilot` to the top level (templates/zzy_descope_legacy.yaml). */
+const descoped = (r: Json): Json => {
+  if (r.chart !== "istiod" || r.values.pilot === undefined) return r;
+  const { pilot, ...rest } = r.values;
+  return { ...r, values: deepMerge(rest, pilot) };
+};
+/** Every Helm release's inputs, as its chart reads them. */
+export const chartReleases = (run: ProgramRun): Json[] =>
+  ofType(run, T.release).map((r) => descoped(r.inputs));
+/** The inputs of the release of `chart`, as the chart reads them; fails unless there is exactly one. */
+export function chartRelease(run: ProgramRun, chart: string): Json {
+  const found = chartReleases(run).filter((r) => r.chart === chart);
+  if (found.length !== 1) throw new Error(`expected one ${chart} release, found ${found.length}`);
+  return found[0];
+}
+/** The namespace a Helm release installs into. */
+export const releaseNamespace = (r: Recorded): string => r.inputs.namespace;
+
+/** The cluster DNS name of a Service. */
+export const fqdn = (svc: Recorded): string => `${nameOf(svc)}.${namespaceOf(svc)}.svc.cluster.local`;
+
+export const podLabelsOf = (d: Recorded): Labels => d.inputs.spec.template.metadata.labels;
+/** The version a Deployment's pods run, as the mesh routes on it (their `version` label). */
+export const versionOf = (d: Recorded): string => podLabelsOf(d).version;
+/** The Deployment's one container. */
+export function containerOf(d: Recorded): Json {
+  const containers = d.inputs.spec.template.spec.containers as Json[];
+  if (containers.length !== 1)
+    throw new Error(`expected one container in ${d.name}, found ${containers.length}`);
+  return containers[0];
+}
+export const envOf = (c: Json): Record<string, string | undefined> =>
+  Object.fromEntries(
+    ((c.env ?? []) as Array<{ name: string; value?: string }>).map((e) => [e.name, e.value]),
+  );
+/** A container's ports by name. */
+export const namedPorts = (c: Json): Record<string, number> =>
+  Object.fromEntries(
+    ((c.ports ?? []) as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]),
+  );
+
+/** The Service a URL points at, and the Service port it uses; fails when either is missing. */
+export function serviceOfUrl(run: ProgramRun, url: string): { service: Recorded; port: number } {
+  const u = new URL(url);
+  const service = ofType(run, T.service).find((s) => fqdn(s) === u.hostname);
+  if (!service) throw new Error(`no Service for ${u.hostname}`);
+  const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+  if (!(service.inputs.spec.ports as Array<{ port: number }>).some((p) => p.port === port))
+    throw new Error(`the Service for ${u.hostname} has no port ${port}`);
+  return { service, port };
+}
+
+/** The port numbers a Service exposes. */
+export const servicePorts = (svc: Recorded): number[] =>
+  (svc.inputs.spec.ports as Array<{ port: number }>).map((p) => p.port);
+
+/**
+ * The container port calls to pingpong in `namespace` arrive on: the one behind the Service port its
+ * peer's TARGET names, which is the port its sidecar and its AuthorizationPolicies see.
+ */
+export function servedPort(run: ProgramRun, namespace: string): number {
+  const service = oneIn(run, T.service, namespace);
+  const targets = ofType(run, T.deployment)
+    .map((d) => envOf(containerOf(d)).TARGET)
+    .filter((t): t is string => t !== undefined && serviceOfUrl(run, t).service === service);
+  if (targets.length === 0) throw new Error(`nothing pings the Service in ${namespace}`);
+  const { port } = serviceOfUrl(run, targets[0]);
+  const servicePort = (service.inputs.spec.ports as Json[]).find((p) => p.port === port);
+  const target: number | string = servicePort.targetPort ?? servicePort.port;
+  const [pod] = inNamespace(run, T.deployment, namespace);
+  const containerPort = typeof target === "number" ? target : namedPorts(containerOf(pod))[target];
+  if (containerPort === undefined) throw new Error(`no container port ${target} in ${namespace}`);
+  return containerPort;
+}
+
+/** Sources a NetworkPolicy's ingress rules admit. */
+export const ingressPeers = (policy: Recorded): Json[] =>
+  policy.inputs.spec.ingress.flatMap((r: Json) => r.from);
+/** The NetworkPolicy peer of every pod in namespace `n`. */
+export const namespacePeer = (n: string) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } },
+});

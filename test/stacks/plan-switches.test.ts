@@ -1,0 +1,58 @@
+import { INSTANCE_KEYS, plan, type InstancePlan, type Plan } from "../../stacks/plan";
+import { parseSettings, type Settings } from "../../stacks/settings";
+import { engineConfig } from "../support/program";
+import { stackConfig } from "../support/stack-files";
+
+/**
+ * What one setting changes in the plan, and nothing else: the whole program is rendered only for the
+ * stack files and their TLS terminations, so the other variants are checked here, on the pure plan,
+ * and on the components that take these plan parts (test/components/).
+ */
+
+function planFor(stack: string, config: Record<string, string | boolean> = {}): [Plan, Settings] {
+  const s = parseSettings(engineConfig({ ...stackConfig(stack), ...config }), stack);
+  return [plan(s), s];
+}
+const withoutNetwork = ({ network: _network, ...rest }: InstancePlan) => rest;
+
+test("networkPolicy=false drops the network rules and changes nothing else", () => {
+  const [off] = planFor("dev", { networkPolicy: false });
+  const [on] = planFor("dev");
+  for (const key of INSTANCE_KEYS) {
+    expect(on.instances[key].network).toBeDefined();
+    expect(off.instances[key].network).toBeUndefined();
+    expect(withoutNetwork(off.instances[key])).toEqual(withoutNetwork(on.instances[key]));
+  }
+  expect({ ...off, instances: undefined }).toEqual({ ...on, instances: undefined });
+});
+
+test("verification=false drops the checks and changes nothing else", () => {
+  const [off] = planFor("dev", { verification: false });
+  const [on] = planFor("dev");
+  expect(on.checks.length).toBeGreaterThan(0);
+  expect(off.checks).toEqual([]);
+  expect({ ...off, checks: undefined }).toEqual({ ...on, checks: undefined });
+});
+
+test.each(["dev", "prod"])(
+  "%s with tlsTermination=app: the certificate also names both Services' hosts",
+  (stack) => {
+    const [p, s] = planFor(stack, { tlsTermination: "app" });
+    const hosts = INSTANCE_KEYS.map((k) => p.instances[k].host);
+    expect(p.certificates.dnsNames).toEqual([...s.tls.hosts, ...hosts]);
+    expect(p.edge).toMatchObject({ mode: "app", scheme: "https", ingressUrls: [] });
+    for (const key of INSTANCE_KEYS) expect(new URL(p.instances[key].target).protocol).toBe("https:");
+  },
+);
+
+test("prod with tlsTermination=app keeps prod's mesh: mesh-wide mTLS and the plug-in CA", () => {
+  const [app, s] = planFor("prod", { tlsTermination: "app" });
+  const [istio] = planFor("prod");
+  expect(s.mesh.meshWideMtls).toBe(true);
+  expect(app.security.meshWide).toBe(true);
+  expect(app.certificates.intermediateCa).toBe(true);
+  expect(app.istio).toEqual(istio.istio);
+  expect(app.workload).toEqual(istio.workload);
+  // Only the sidecars stop seeing HTTP: the callers rule stays at the port.
+  expect(app.security).toEqual({ ...istio.security, httpRules: false });
+});
