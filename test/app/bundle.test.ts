@@ -2,16 +2,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import os from "node:os";
 import path from "node:path";
 import { IMAGE_PATHS } from "../../app/src/contract";
-import {
-  APP_BASE_ENV,
-  killGroups,
-  MAIN_JS,
-  PROBE_JS,
-  ROOT,
-  runToExit,
-  startGroup,
-  waitFor,
-} from "../support/process";
+import { waitFor } from "../support/deadlines";
+import { APP_BASE_ENV, MAIN_JS, PROBE_JS, ROOT, runToExit } from "../support/process";
+import { killGroups, startGroup } from "../support/process-group";
 
 const DIST = path.join(ROOT, "app/dist");
 const LICENSES = "THIRD-PARTY-LICENSES.txt";

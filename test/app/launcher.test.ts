@@ -1,12 +1,7 @@
 import { request } from "../../app/src/request";
-import {
-  APP_BASE_ENV,
-  groupAlive,
-  killGroups,
-  startGroup,
-  waitFor,
-  type ProcessGroup,
-} from "../support/process";
+import { waitFor } from "../support/deadlines";
+import { APP_BASE_ENV } from "../support/process";
+import { groupAlive, killGroups, startGroup, type ProcessGroup } from "../support/process-group";
 
 /** Above the app's start-up, plus a compile when app/src changed since the suite's global build. */
 const READY_MS = 15_000;

@@ -4,16 +4,9 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  APP_BASE_ENV,
-  closedPort,
-  killAll,
-  MAIN_JS,
-  parseLogLines,
-  runToExit,
-  startApp,
-  listenOnLoopback,
-} from "../support/process";
+import { startApp } from "../support/app-process";
+import { closedPort, listenOnLoopback } from "../support/loopback-ports";
+import { APP_BASE_ENV, killAll, MAIN_JS, parseLogLines, runToExit } from "../support/process";
 
 const EXIT_CONFIG = 2;
 

@@ -1,6 +1,5 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   pingResults,
   metricValue,
@@ -31,6 +30,11 @@ async function registryText(s: RunningService): Promise<string> {
   return s.service.metrics.registry.metrics();
 }
 
+/** The log lines of one event (the service must log at the event's level). */
+function events(s: RunningService, name: string): Array<Record<string, unknown>> {
+  return s.logs.filter((l) => l.event === name);
+}
+
 function totalPongs(text: string): number {
   return parseMetrics(text)
     .filter((s) => s.name === "pingpong_pongs_total")
@@ -46,8 +50,9 @@ function durationCount(text: string): number {
 
 describe("two instances pinging each other", () => {
   it("count pings and pongs consistently on both sides", async () => {
-    const a = await start({ POD_NAMESPACE: "pingpong-a", POD_NAME: "a-0", TICK_MS: "50" });
-    const b = await start({ POD_NAMESPACE: "pingpong-b", POD_NAME: "b-0", TICK_MS: "50" });
+    const tickMs = 50;
+    const a = await start({ POD_NAMESPACE: "pingpong-a", POD_NAME: "a-0", TICK_MS: String(tickMs) });
+    const b = await start({ POD_NAMESPACE: "pingpong-b", POD_NAME: "b-0", TICK_MS: String(tickMs) });
     const started = Date.now();
     a.service.startPinging(new URL(b.url("/ping")));
     b.service.startPinging(new URL(a.url("/ping")));
@@ -79,7 +84,7 @@ describe("two instances pinging each other", () => {
         metricValue(text[self], "pingpong_ping_duration_seconds_bucket", { result: "success", le: "+Inf" }),
       ).toBe(pings.success);
       // One ping per tick at most.
-      expect(pings.success).toBeLessThanOrEqual(Math.floor(elapsed / 50) + 1);
+      expect(pings.success).toBeLessThanOrEqual(Math.floor(elapsed / tickMs) + 1);
       // Every recorded success was answered by the peer; the peer may have answered one more
       // that was aborted in flight at shutdown.
       const peerPongs = totalPongs(text[peer]);
@@ -90,25 +95,50 @@ describe("two instances pinging each other", () => {
   });
 
   it("ignores startPinging once pinging or shutting down", async () => {
+    const tickMs = 20;
     const b = await start({ POD_NAMESPACE: "pingpong-b" });
     const other = await start({ POD_NAMESPACE: "pingpong-c" });
-    const a = await start({ POD_NAMESPACE: "pingpong-a", TICK_MS: "20" });
+    const a = await start({ POD_NAMESPACE: "pingpong-a", TICK_MS: String(tickMs), LOG_LEVEL: "info" });
+    const idle = await start({ POD_NAMESPACE: "pingpong-d", TICK_MS: String(tickMs), LOG_LEVEL: "info" });
     a.service.startPinging(new URL(b.url("/ping")));
     a.service.startPinging(new URL(other.url("/ping")));
-    await waitFor(async () => pingResults(await a.metricsText()).success >= 3, 5000, "three pings");
+    // A pinger pings as it starts and then once a tick: by b's fifth pong, one started by the
+    // second call would have pinged other four ticks ago.
+    await waitFor(async () => totalPongs(await b.metricsText()) >= 5, 5000, "five pongs on b");
+    expect(totalPongs(await other.metricsText())).toBe(0);
+
     await a.close();
     a.service.startPinging(new URL(other.url("/ping")));
-    await sleep(100);
+    await idle.close();
+    idle.service.startPinging(new URL(other.url("/ping")));
+    // A witness started after these calls, on the same tick: by its fifth pong on b, a pinger
+    // started by them would have pinged other four ticks ago too.
+    const pongsBefore = totalPongs(await b.metricsText());
+    const witness = await start({ POD_NAMESPACE: "pingpong-w", TICK_MS: String(tickMs) });
+    witness.service.startPinging(new URL(b.url("/ping")));
+    await waitFor(
+      async () => totalPongs(await b.metricsText()) >= pongsBefore + 5,
+      5000,
+      "five pongs on b from the witness",
+    );
     expect(totalPongs(await other.metricsText())).toBe(0);
-    expect(totalPongs(await b.metricsText())).toBeGreaterThanOrEqual(3);
+    // A pinger logs pinger_started as it starts: only a's first call started one.
+    expect(events(a, "pinger_started")).toEqual([expect.objectContaining({ target: b.url("/ping") })]);
+    expect(events(idle, "pinger_started")).toEqual([]);
   });
 
   it("does nothing on startPinging without a target", async () => {
-    const a = await start({ TICK_MS: "10" });
+    const b = await start({ POD_NAMESPACE: "pingpong-b" });
+    const a = await start({ TICK_MS: "10", LOG_LEVEL: "info" });
     a.service.startPinging();
-    await sleep(100);
-    const pings = pingResults(await a.metricsText());
-    expect(pings).toEqual({ success: 0, failure: 0 });
+    expect(events(a, "pinger_started")).toEqual([]);
+    // Had the call above started a pinger, this one would be ignored and b would never be pinged.
+    a.service.startPinging(new URL(b.url("/ping")));
+    await waitFor(async () => totalPongs(await b.metricsText()) >= 1, 5000, "a pong on b");
+    const pings = pingResults(await registryText(a));
+    expect(pings.failure).toBe(0);
+    expect(pings.success).toBeLessThanOrEqual(totalPongs(await b.metricsText()));
+    expect(events(a, "pinger_started")).toEqual([expect.objectContaining({ target: b.url("/ping") })]);
   });
 
   it("pings the configured TARGET by default", async () => {
@@ -121,33 +151,54 @@ describe("two instances pinging each other", () => {
 
 describe("pinger against a slow target", () => {
   it("never has more than one ping in flight and reuses one connection", async () => {
+    const tickMs = 10;
+    /** a's pings as the target saw them, in order: Date.now() at arrival and at the answer. */
+    const pings: Array<{ arrivedAt: number; answeredAt?: number }> = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    let handled = 0;
     const sockets = new Set<unknown>();
     const seen: http.IncomingHttpHeaders[] = [];
+    // The target holds each of a's pings until a witness pinging /tick on the same tick has pinged
+    // three more times: more than one tick passes, so a's own tick falls within every hold.
+    const holdTicks = 3;
+    let ticks = 0;
+    let held: Array<{ until: number; answer: () => void }> = [];
     const target = http.createServer((req, res) => {
+      if (req.url === "/tick") {
+        ticks++;
+        res.end("tick");
+        for (const ping of held.filter((h) => h.until <= ticks)) ping.answer();
+        held = held.filter((h) => h.until > ticks);
+        return;
+      }
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       sockets.add(req.socket);
       seen.push(req.headers);
-      setTimeout(() => {
+      const ping: (typeof pings)[number] = { arrivedAt: Date.now() };
+      pings.push(ping);
+      const answer = () => {
         inFlight--;
-        handled++;
+        ping.answeredAt = Date.now();
         res.end("pong");
-      }, 60);
+      };
+      held.push({ until: ticks + holdTicks, answer });
     });
     servers.push(target);
     await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
     const port = (target.address() as AddressInfo).port;
 
+    const witness = await start({ POD_NAMESPACE: "pingpong-w", TICK_MS: String(tickMs) });
+    witness.service.startPinging(new URL(`http://127.0.0.1:${port}/tick`));
     const a = await start({
       POD_NAMESPACE: "pingpong-a",
       POD_NAME: "a-0",
       SERVICE_VERSION: "v3",
-      TICK_MS: "10",
+      TICK_MS: String(tickMs),
       PING_TIMEOUT_MS: "1000",
+      LOG_LEVEL: "debug",
     });
+    const pingingFrom = Date.now();
     a.service.startPinging(new URL(`http://127.0.0.1:${port}/ping`));
     await waitFor(async () => pingResults(await registryText(a)).success >= 10, 5000, "ten answered pings");
     await a.close();
@@ -155,19 +206,31 @@ describe("pinger against a slow target", () => {
     expect(maxInFlight).toBe(1);
     expect(sockets.size).toBe(1);
     const text = await registryText(a);
-    const pings = pingResults(text);
-    expect(pings.failure).toBe(0);
-    expect(pings.success).toBeGreaterThanOrEqual(10);
-    expect(pings.success).toBeLessThanOrEqual(handled);
+    const results = pingResults(text);
+    expect(results.failure).toBe(0);
+    expect(results.success).toBeGreaterThanOrEqual(10);
+    expect(results.success).toBeLessThanOrEqual(pings.filter((p) => p.answeredAt !== undefined).length);
     expect(seen[0]).toMatchObject({
       accept: "application/json",
       "user-agent": "pingpong/v3 (pingpong-a/a-0)",
     });
-    const within = (le: string) =>
-      metricValue(text, "pingpong_ping_duration_seconds_bucket", { result: "success", le });
-    // Each round trip includes the 60 ms answer and nothing more: pings started at every tick
-    // and queued behind each other would take longer and longer.
-    expect(within("0.05")).toBe(0);
-    expect(within("0.25")).toBeGreaterThanOrEqual(pings.success - 2);
+
+    // The i-th round trip logged is the target's i-th ping. It spans that ping's hold, and starts
+    // no earlier than the previous answer and ends no later than the next arrival: a ping started
+    // at its tick while the previous one was held would count its wait for the connection.
+    const durations = events(a, "ping").map((l) => l.durationMs as number);
+    expect(durations).toHaveLength(results.success);
+    const total = durations.reduce((sum, ms) => sum + ms, 0);
+    expect(metricValue(text, "pingpong_ping_duration_seconds_sum", { result: "success" })).toBeCloseTo(
+      total / 1000,
+      6,
+    );
+    durations.forEach((durationMs, i) => {
+      const { arrivedAt, answeredAt = NaN } = pings[i];
+      expect(durationMs).toBeGreaterThanOrEqual(answeredAt - arrivedAt);
+      const previousAnswer = i === 0 ? pingingFrom : (pings[i - 1].answeredAt ?? NaN);
+      const nextArrival = pings[i + 1]?.arrivedAt;
+      if (nextArrival !== undefined) expect(durationMs).toBeLessThanOrEqual(nextArrival - previousAnswer);
+    });
   });
 });
