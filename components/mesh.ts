@@ -40,3 +40,9 @@ export const PROXY_CONFIG = { holdApplicationUntilProxyStarts: true } as const;
 export function proxyConfigAnnotation(): Record<string, string> {
   return { "proxy.istio.io/config": JSON.stringify(PROXY_CONFIG) };
 }
+
+/**
+ * The tracing provider's name: istiod's meshConfig.extensionProviders declares it (with the
+ * collector's address) and the Telemetry resource selects it by this name.
+ */
+export const TRACING_PROVIDER = "pingpong-otel";
