@@ -2,7 +2,9 @@ import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerRespo
 import type { InstanceIdentity } from "./config";
 import { PATHS } from "./contract";
 import { CallerLabels, callerIdentity } from "./identity";
+import type { Logger } from "./logger";
 import type { PingpongMetrics } from "./metrics";
+import { traceContext } from "./trace";
 
 export { PATHS };
 
@@ -13,6 +15,8 @@ export interface AppOptions {
   metrics: PingpongMetrics;
   /** True when the main port requires client certificates: the caller is then read from the certificate. */
   appMtls: boolean;
+  /** With debug enabled, every answered /ping is logged with the trace context it came with. */
+  logger?: Logger;
 }
 
 export type Phase = "starting" | "ready" | "draining";
@@ -87,16 +91,32 @@ const ANSWERS = {
 } as const;
 
 /** Builds the request handlers; listening, signals and draining belong to the server. */
-export function createApp({ identity, metrics, appMtls }: AppOptions): App {
+export function createApp({ identity, metrics, appMtls, logger }: AppOptions): App {
   let phase: Phase = "starting";
   const callers = new CallerLabels();
   metrics.ready.set(0);
+  // Decided once: the level never changes at run time, and /ping then checks one variable.
+  const pongLog = logger?.isLevelEnabled("debug") ? logger : undefined;
 
   const ping = (req: IncomingMessage, res: ServerResponse) => {
     const caller = callerIdentity(req, appMtls);
     metrics.countPong(callers.label(caller));
-    if (wantsJson(req)) {
-      const body = JSON.stringify({ message: "pong", ...identity, caller: caller ?? null });
+    const json = wantsJson(req);
+    // Only the log line and the JSON answer show the trace context: without them it is not read.
+    const trace = json || pongLog ? traceContext(req.headers) : undefined;
+    pongLog?.debug(
+      {
+        event: "pong",
+        caller: caller ?? null,
+        trace_id: trace?.traceId ?? null,
+        span_id: trace?.spanId ?? null,
+        trace_sampled: trace?.sampled ?? null,
+      },
+      "pong",
+    );
+    if (json) {
+      const reply = { message: "pong", ...identity, caller: caller ?? null };
+      const body = JSON.stringify(trace ? { ...reply, traceId: trace.traceId } : reply);
       send(res, 200, body, { "content-type": "application/json" });
     } else {
       answer(res, ANSWERS.pong);

@@ -38,6 +38,8 @@ export interface Config {
   version: string;
   tls?: ServerTls;
   targetTls?: TargetTls;
+  /** Percentage (0 to 100) of the pings whose trace is sampled. */
+  traceSamplingPercent: number;
 }
 
 /** Who this instance is: in every log line, on the info metric and in JSON answers. */
@@ -85,6 +87,15 @@ function integer(env: Env, name: string, def: number, min: number, max: number, 
   if (raw === undefined) return def;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     throw new ConfigError(name, env[name], `${what} (an integer from ${min} to ${max})`);
+  }
+  return Number(raw);
+}
+
+function percentage(env: Env, name: string, def: number, what: string): number {
+  const raw = get(env, name);
+  if (raw === undefined) return def;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > 100) {
+    throw new ConfigError(name, env[name], `${what} (a number from 0 to 100, decimals allowed, e.g. 0.5)`);
   }
   return Number(raw);
 }
@@ -195,6 +206,12 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const target = parseTarget(env);
+  const traceSamplingPercent = percentage(
+    env,
+    ENV.traceSamplingPercent,
+    0,
+    "the percentage of pings whose trace is sampled",
+  );
 
   const server = requirePair(env, ENV.tlsCertFile, ENV.tlsKeyFile);
   const clientCa = caBundle(env, ENV.tlsClientCaFile);
@@ -264,5 +281,6 @@ export function loadConfig(env: Env = process.env): Config {
     version,
     tls: server.cert && server.key ? { cert: server.cert, key: server.key, clientCa } : undefined,
     targetTls: client.cert || targetCa ? { cert: client.cert, key: client.key, ca: targetCa } : undefined,
+    traceSamplingPercent,
   };
 }

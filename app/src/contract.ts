@@ -35,6 +35,7 @@ export const ENV = {
   targetCertFile: "TARGET_CERT_FILE",
   targetKeyFile: "TARGET_KEY_FILE",
   targetCaFile: "TARGET_CA_FILE",
+  traceSamplingPercent: "TRACE_SAMPLING_PERCENT",
 } as const;
 
 /** Where the image puts the entry points (see app/Dockerfile). */

@@ -5,11 +5,16 @@ import type { TargetTls } from "./config";
 import type { Logger } from "./logger";
 import type { PingpongMetrics } from "./metrics";
 import { describeOutcome, isSuccess, request, type Outcome } from "./request";
+import { startTrace, systemRandom, type StartedTrace, type TraceRandom } from "./trace";
 
 export interface PingerOptions {
   target: URL;
   tickMs: number;
   timeoutMs: number;
+  /** Percentage of pings whose trace is sampled (see startTrace). */
+  samplingPercent: number;
+  /** Where trace ids and sampling decisions come from; tests pass their own. */
+  random?: TraceRandom;
   tls?: TargetTls;
   metrics: PingpongMetrics;
   logger: Logger;
@@ -58,15 +63,21 @@ export class Pinger {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       const started = Date.now();
+      // Each ping is a trace of its own; traceparent only, so no sidecar has two contexts to pick from.
+      const trace = startTrace(this.opts.samplingPercent, this.opts.random ?? systemRandom);
       const outcome = await request({
         url: this.opts.target,
         timeoutMs: this.opts.timeoutMs,
         agent: this.agent,
         signal,
-        headers: { accept: "application/json", "user-agent": this.opts.userAgent },
+        headers: {
+          accept: "application/json",
+          "user-agent": this.opts.userAgent,
+          traceparent: trace.traceparent,
+        },
       });
       if (signal.aborted) break;
-      this.record(outcome);
+      this.record(outcome, trace);
       const wait = this.opts.tickMs - (Date.now() - started);
       if (wait > 0) {
         try {
@@ -78,7 +89,7 @@ export class Pinger {
     }
   }
 
-  private record(outcome: Outcome): void {
+  private record(outcome: Outcome, trace: StartedTrace): void {
     const result = isSuccess(outcome) ? "success" : "failure";
     const { metrics, logger, target } = this.opts;
     metrics.pings.inc({ result });
@@ -89,6 +100,9 @@ export class Pinger {
       result,
       outcome: describeOutcome(outcome),
       durationMs: outcome.durationMs,
+      trace_id: trace.traceId,
+      span_id: trace.spanId,
+      trace_sampled: trace.sampled,
     };
     if (result === "success") {
       if (this.failureStreak > 0)

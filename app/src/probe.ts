@@ -1,29 +1,35 @@
 import { readFileSync } from "node:fs";
 import https from "node:https";
-import { HELP, USAGE, UsageError, parseProbeArgs, wantsHelp, type ProbeArgs } from "./probe-args";
+import { formatBurstVerdict, runBurstProbe } from "./burst";
+import { holdExpectation, systemClock, type Clock, type ProbeResult, type Verdict } from "./hold";
+import {
+  HELP,
+  USAGE,
+  UsageError,
+  errorAlternatives,
+  parseProbeArgs,
+  wantsHelp,
+  type ProbeArgs,
+} from "./probe-args";
 import { describeOutcome, isSuccess, request, type Outcome } from "./request";
 
 export { HELP, USAGE, UsageError, parseProbeArgs, wantsHelp, type ProbeArgs };
+export { holdExpectation, systemClock, type Clock, type ProbeResult, type Verdict };
 
 /**
  * Requests until an expectation has held over consecutive attempts, then one verdict. Used by the
- * mTLS verification Jobs (from the app image) and by hand:
+ * verification Jobs (from the app image) and by hand:
  *
- *   node dist/probe.js --url URL --expect success|failure [--expect-error CODE] [--expect-caller SPIFFE_ID]
+ *   node dist/probe.js --url URL --expect success|failure [--expect-error CODE[|CODE...]] [--expect-caller SPIFFE_ID]
  *                      [--timeout MS] [--attempts N] [--interval MS] [--deadline MS]
  *                      [--cacert FILE] [--cert FILE --key FILE]
+ *   node dist/probe.js --url URL --expect rate-limited --burst N [--concurrency C] [...the same options]
  *
  * success means a 2xx answer; failure is anything else (an HTTP error status, or a network error
- * such as ECONNRESET, ECONNREFUSED or ETIMEDOUT). Exit 0 when --attempts consecutive outcomes
+ * such as ECONNRESET, ECONNREFUSED or ETIMEDOUT), optionally one of the --expect-error outcomes.
+ * rate-limited judges bursts of requests (burst.ts). Exit 0 when --attempts consecutive attempts
  * matched the expectation before the deadline, 1 when they did not, 2 on a usage error.
  */
-
-export interface Verdict {
-  outcome: string;
-  caller: string | null;
-  pass: boolean;
-  reason: string;
-}
 
 function callerOf(outcome: Outcome): string | null {
   if (outcome.kind !== "response") return null;
@@ -51,103 +57,16 @@ export function judge(args: ProbeArgs, outcome: Outcome): Verdict {
     }
     return { ...base, pass: true, reason: "success as expected" };
   }
+  if (args.expect === "reached") {
+    return outcome.kind === "response"
+      ? { ...base, pass: true, reason: "an HTTP answer as expected" }
+      : { ...base, pass: false, reason: `expected an HTTP answer, got ${described}` };
+  }
   if (succeeded) return { ...base, pass: false, reason: `expected failure, got ${described}` };
-  if (args.expectError !== undefined && described !== args.expectError) {
+  if (args.expectError !== undefined && !errorAlternatives(args.expectError).includes(described)) {
     return { ...base, pass: false, reason: `expected ${args.expectError}, got ${described}` };
   }
   return { ...base, pass: true, reason: "failure as expected" };
-}
-
-/** Time as the attempt loop sees it; tests pass a fake one. */
-export interface Clock {
-  /** Milliseconds on a monotonic scale. */
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
-export interface ProbeResult {
-  pass: boolean;
-  reason: string;
-  /** The verdict on the last attempt. */
-  last: Verdict;
-  /** Attempts made. */
-  attempts: number;
-  /** How often each outcome was seen, in order of first appearance. */
-  seen: Array<{ outcome: string; count: number }>;
-  longestStreak: number;
-}
-
-/** What a streak consists of, for the verdict's reason: "ECONNRESET", "successes", ... */
-function expectation(args: ProbeArgs, plural: boolean): string {
-  if (args.expect === "failure") return args.expectError ?? (plural ? "failures" : "a failure");
-  const what = plural ? "successes" : "a success";
-  return args.expectCaller === undefined ? what : `${what} with caller ${args.expectCaller}`;
-}
-
-function conclude(
-  args: ProbeArgs,
-  pass: boolean,
-  last: Verdict,
-  attempts: number,
-  seen: Map<string, number>,
-  longestStreak: number,
-): ProbeResult {
-  let reason: string;
-  if (args.attempts === 1 && (pass || attempts === 1)) {
-    reason = last.reason;
-  } else if (pass) {
-    reason = `${args.attempts} consecutive ${expectation(args, true)} as expected`;
-  } else {
-    const wanted =
-      args.attempts === 1
-        ? `expected ${expectation(args, false)} within ${args.deadlineMs} ms`
-        : `expected ${args.attempts} consecutive ${expectation(args, true)} within ${args.deadlineMs} ms, ` +
-          `longest streak ${longestStreak}`;
-    reason = last.pass ? wanted : `${wanted}; last: ${last.reason}`;
-  }
-  return {
-    pass,
-    reason,
-    last,
-    attempts,
-    seen: [...seen].map(([outcome, count]) => ({ outcome, count })),
-    longestStreak,
-  };
-}
-
-/**
- * Runs `attempt` until `args.attempts` consecutive verdicts pass or the deadline leaves no room for
- * another whole attempt. A failed verdict resets the streak. The first attempt always runs.
- */
-export async function holdExpectation(
-  args: ProbeArgs,
-  attempt: () => Promise<Verdict>,
-  clock: Clock = systemClock,
-): Promise<ProbeResult> {
-  const end = clock.now() + args.deadlineMs;
-  const seen = new Map<string, number>();
-  let attempts = 0;
-  let streak = 0;
-  let longestStreak = 0;
-  for (;;) {
-    const verdict = await attempt();
-    attempts++;
-    seen.set(verdict.outcome, (seen.get(verdict.outcome) ?? 0) + 1);
-    streak = verdict.pass ? streak + 1 : 0;
-    longestStreak = Math.max(longestStreak, streak);
-    if (streak >= args.attempts) return conclude(args, true, verdict, attempts, seen, longestStreak);
-    // An attempt cut short by the deadline could not tell a timeout from a slow answer: start
-    // one only when its whole timeout fits.
-    if (clock.now() + args.intervalMs + args.timeoutMs > end) {
-      return conclude(args, false, verdict, attempts, seen, longestStreak);
-    }
-    await clock.sleep(args.intervalMs);
-  }
 }
 
 export async function runProbe(args: ProbeArgs, clock: Clock = systemClock): Promise<ProbeResult> {
@@ -207,12 +126,13 @@ async function main(argv: string[]): Promise<number> {
   }
   let result: ProbeResult;
   try {
-    result = await runProbe(args);
+    result = args.burst === undefined ? await runProbe(args) : await runBurstProbe(args);
   } catch (err) {
     process.stderr.write(`probe: ${(err as Error).message}\n`);
     return 2;
   }
-  process.stdout.write(`${formatVerdict(args, result)}\n`);
+  const line = args.burst === undefined ? formatVerdict(args, result) : formatBurstVerdict(args, result);
+  process.stdout.write(`${line}\n`);
   return result.pass ? 0 : 1;
 }
 

@@ -53,6 +53,7 @@ export class PingpongServer {
       identity,
       metrics: this.metrics,
       appMtls: config.tls?.clientCa !== undefined,
+      logger,
     });
     const tls = config.tls;
     this.server = tls
@@ -97,6 +98,7 @@ export class PingpongServer {
       target,
       tickMs: this.config.tickMs,
       timeoutMs: this.config.pingTimeoutMs,
+      samplingPercent: this.config.traceSamplingPercent,
       tls: this.config.targetTls,
       metrics: this.metrics,
       logger: this.logger,

@@ -20,6 +20,7 @@ describe("loadConfig defaults", () => {
       version: "v1",
       tls: undefined,
       targetTls: undefined,
+      traceSamplingPercent: 0,
     };
     expect(loadConfig({})).toEqual(expected);
   });
@@ -32,6 +33,7 @@ describe("loadConfig defaults", () => {
         TARGET: " ",
         LOG_LEVEL: "",
         TLS_CERT_FILE: "",
+        TRACE_SAMPLING_PERCENT: " ",
       }),
     ).toEqual(loadConfig({}));
   });
@@ -51,6 +53,7 @@ describe("loadConfig defaults", () => {
       POD_NAMESPACE: "pingpong-a",
       POD_NAME: "pingpong-abc",
       SERVICE_VERSION: "v2",
+      TRACE_SAMPLING_PERCENT: "12.5",
     });
     expect(config).toMatchObject({
       host: "127.0.0.1",
@@ -65,6 +68,7 @@ describe("loadConfig defaults", () => {
       namespace: "pingpong-a",
       podName: "pingpong-abc",
       version: "v2",
+      traceSamplingPercent: 12.5,
     });
     expect(config.target?.href).toBe("http://pingpong.pingpong-b.svc.cluster.local:8080/ping");
   });

@@ -30,6 +30,8 @@ describe("parseProbeArgs", () => {
       cacert: undefined,
       cert: undefined,
       key: undefined,
+      burst: undefined,
+      concurrency: undefined,
     });
     expect(
       parseProbeArgs([
@@ -56,6 +58,8 @@ describe("parseProbeArgs", () => {
       cacert: "/ca.pem",
       cert: "/c.pem",
       key: "/k.pem",
+      burst: undefined,
+      concurrency: undefined,
     });
     expect(
       parseProbeArgs(["--url", "http://a/", "--expect", "success", "--expect-caller", CALLER]).expectCaller,
@@ -104,6 +108,82 @@ describe("parseProbeArgs", () => {
   });
 });
 
+describe("parseProbeArgs: --expect-error alternatives", () => {
+  const failure = (expectError: string) =>
+    parseProbeArgs(["--url", "http://a/", "--expect", "failure", "--expect-error", expectError]);
+
+  test("keeps one outcome as it is and joins alternatives with |, trimmed", () => {
+    expect(failure("ECONNRESET").expectError).toBe("ECONNRESET");
+    expect(failure("HTTP 502|ECONNRESET").expectError).toBe("HTTP 502|ECONNRESET");
+    expect(failure(" HTTP 502 | ECONNRESET ").expectError).toBe("HTTP 502|ECONNRESET");
+    expect(failure("HTTP 502|HTTP 503|ECONNRESET").expectError).toBe("HTTP 502|HTTP 503|ECONNRESET");
+  });
+
+  test.each(["", "|", "ECONNRESET|", "|ECONNRESET", "HTTP 502||ECONNRESET", "HTTP 502| |ECONNRESET"])(
+    "rejects %j: an empty alternative",
+    (value) => {
+      expect(usageError(["--url", "http://a/", "--expect", "failure", "--expect-error", value]).message).toBe(
+        `--expect-error=${JSON.stringify(value)}: expected outcomes separated by |, none empty, ` +
+          'e.g. "HTTP 502|ECONNRESET"',
+      );
+    },
+  );
+});
+
+describe("parseProbeArgs: burst mode", () => {
+  const RATE = ["--url", "http://a/", "--expect", "rate-limited"];
+
+  test("--burst N with --expect rate-limited; --concurrency defaults to 10", () => {
+    expect(parseProbeArgs([...RATE, "--burst", "120"])).toMatchObject({
+      expect: "rate-limited",
+      burst: 120,
+      concurrency: 10,
+      attempts: 1,
+      timeoutMs: 5000,
+    });
+    expect(parseProbeArgs([...RATE, "--burst=7", "--concurrency=3", "--attempts=2"])).toMatchObject({
+      burst: 7,
+      concurrency: 3,
+      attempts: 2,
+    });
+  });
+
+  test.each([
+    [[...RATE], "--expect rate-limited: requires --burst N"],
+    [
+      ["--url", "http://a/", "--expect", "success", "--burst", "10"],
+      "--burst: only meaningful with --expect rate-limited",
+    ],
+    [
+      ["--url", "http://a/", "--expect", "failure", "--burst", "10"],
+      "--burst: only meaningful with --expect rate-limited",
+    ],
+    [[...RATE, "--concurrency", "5"], "--expect rate-limited: requires --burst N"],
+    [[...REQUIRED, "--concurrency", "5"], "--concurrency: only meaningful with --burst"],
+    [
+      [...RATE, "--burst", "10", "--expect-error", "ECONNRESET"],
+      "--expect-error: only meaningful with --expect failure",
+    ],
+    [
+      [...RATE, "--burst", "10", "--expect-caller", CALLER],
+      "--expect-caller: only meaningful with --expect success",
+    ],
+    [[...RATE, "--burst", "0"], '--burst="0": expected a number of requests from 1 to 100000'],
+    [[...RATE, "--burst", "1e3"], '--burst="1e3": expected a number of requests from 1 to 100000'],
+    [
+      [...RATE, "--burst", "5", "--concurrency", "0"],
+      '--concurrency="0": expected a number of requests in flight from 1 to 1000',
+    ],
+  ])("rejects %j", (argv, message) => {
+    expect(usageError(argv).message).toBe(message);
+  });
+
+  test("the flags of the existing modes are unaffected", () => {
+    expect(parseProbeArgs(REQUIRED)).toEqual(DEFAULTS);
+    expect(DEFAULTS).toMatchObject({ burst: undefined, concurrency: undefined });
+  });
+});
+
 describe("parseProbeArgs bounds", () => {
   // Each option's message names its range; a value outside it gets the same explanation.
   test.each([
@@ -111,6 +191,8 @@ describe("parseProbeArgs bounds", () => {
     { option: "attempts", context: [] },
     { option: "interval", context: [] },
     { option: "deadline", context: ["--timeout", "1"] },
+    { option: "burst", context: ["--expect", "rate-limited"] },
+    { option: "concurrency", context: ["--expect", "rate-limited", "--burst", "5"] },
   ])("--$option accepts exactly the range its message names", ({ option, context }) => {
     const argv = (value: string) => [...REQUIRED, ...context, `--${option}=${value}`];
     const explanation = (value: string) => usageError(argv(value)).message.split(": expected ")[1];

@@ -1,5 +1,6 @@
 import { holdExpectation, type Clock, type ProbeArgs, type Verdict } from "../../app/src/probe";
-import { closePeers, scriptedPeer } from "../support/fake-peers";
+import net from "node:net";
+import { closePeers, listen, scriptedPeer } from "../support/fake-peers";
 import { probe, verdictLine } from "../support/probe-cli";
 import { killAll } from "../support/process";
 import { PINGPONG_A_ID as CALLER } from "../support/spiffe-ids";
@@ -185,6 +186,44 @@ describe("probe CLI holding an expectation over consecutive attempts", () => {
         "attempts=5 seen=HTTP 200 x2, ECONNRESET x3 PASS (3 consecutive ECONNRESET as expected)",
     );
     expect(peer.connections()).toBe(5);
+  });
+
+  test("--expect-error alternatives: a streak of mixed matching outcomes passes and seen counts each", async () => {
+    // Connections 1, 3, 5 are reset; 2 and 4 are answered with a 502, as Envoy's BlackHole route does.
+    let connections = 0;
+    const port = await listen(
+      net.createServer((socket) => {
+        const n = ++connections;
+        socket.once("data", () => {
+          if (n % 2 === 1) socket.resetAndDestroy();
+          else socket.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        });
+      }),
+    );
+    const url = `http://127.0.0.1:${port}/ping`;
+    const result = await probe(
+      ...["--url", url, "--expect", "failure", "--expect-error", "HTTP 502|ECONNRESET"],
+      ...["--attempts", "5", "--interval", "10"],
+    );
+
+    expect(result.code).toBe(0);
+    expect(verdictLine(result)).toBe(
+      `outcome=ECONNRESET expected=failure:HTTP 502|ECONNRESET caller=- url=${url} attempts=5 ` +
+        "seen=ECONNRESET x3, HTTP 502 x2 PASS (5 consecutive HTTP 502|ECONNRESET as expected)",
+    );
+  });
+
+  test("--expect-error alternatives: an outcome outside them breaks the streak", async () => {
+    const peer = await scriptedPeer((n) => (n === 2 ? "200" : "reset"));
+    const result = await probe(
+      ...["--url", peer.url, "--expect", "failure", "--expect-error", "HTTP 502|ECONNRESET"],
+      ...["--attempts", "2", "--interval", "10", "--timeout", "500", "--deadline", "2000"],
+    );
+
+    expect(result.code).toBe(0);
+    expect(verdictLine(result)).toMatch(
+      /^outcome=ECONNRESET expected=failure:HTTP 502\|ECONNRESET .* attempts=4 seen=ECONNRESET x3, HTTP 200 x1 PASS /,
+    );
   });
 
   test("a peer flipping between 200 and reset: fails at the deadline, naming the longest streak", async () => {

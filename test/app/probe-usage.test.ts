@@ -47,7 +47,7 @@ describe("probe CLI usage errors exit 2", () => {
     {
       name: "--expect maybe",
       args: () => ["--url", url, "--expect", "maybe"],
-      message: /^probe: --expect="maybe": expected success or failure$/m,
+      message: /^probe: --expect="maybe": expected success, failure, reached or rate-limited$/m,
     },
     {
       name: "--url not-a-url",
@@ -74,6 +74,31 @@ describe("probe CLI usage errors exit 2", () => {
       args: () => ["--url", url, "--expect", "failure", "--timeout", "2000", "--deadline", "1000"],
       message:
         /^probe: --deadline="1000": expected at least the --timeout \(2000 ms\), so that one attempt fits$/m,
+    },
+    {
+      name: "--expect rate-limited without --burst",
+      args: () => ["--url", url, "--expect", "rate-limited"],
+      message: /^probe: --expect rate-limited: requires --burst N$/m,
+    },
+    {
+      name: "--burst with --expect success",
+      args: () => ["--url", url, "--expect", "success", "--burst", "10"],
+      message: /^probe: --burst: only meaningful with --expect rate-limited$/m,
+    },
+    {
+      name: "--burst 100001",
+      args: () => ["--url", url, "--expect", "rate-limited", "--burst", "100001"],
+      message: /^probe: --burst="100001": expected a number of requests from 1 to 100000$/m,
+    },
+    {
+      name: "--concurrency 1001",
+      args: () => ["--url", url, "--expect", "rate-limited", "--burst", "10", "--concurrency", "1001"],
+      message: /^probe: --concurrency="1001": expected a number of requests in flight from 1 to 1000$/m,
+    },
+    {
+      name: "--expect-error with an empty alternative",
+      args: () => ["--url", url, "--expect", "failure", "--expect-error", "HTTP 502|"],
+      message: /^probe: --expect-error="HTTP 502\|": expected outcomes separated by \|, none empty, /m,
     },
     {
       name: "--cert without --key",

@@ -1,3 +1,4 @@
+import { UsageError, parseProbeArgs } from "../../app/src/probe-args";
 import { formatVerdict, judge, type ProbeArgs, type Verdict } from "../../app/src/probe";
 import type { Outcome } from "../../app/src/request";
 import { PINGPONG_A_ID as CALLER } from "../support/spiffe-ids";
@@ -64,6 +65,33 @@ describe("judge", () => {
     expect(judge(reset, response(200))).toMatchObject({ pass: false });
   });
 
+  test("--expect-error alternatives: an outcome matches when it is any of them", () => {
+    const blocked = args({ expect: "failure", expectError: "HTTP 502|ECONNRESET" });
+    expect(judge(blocked, response(502))).toMatchObject({
+      outcome: "HTTP 502",
+      pass: true,
+      reason: "failure as expected",
+    });
+    expect(judge(blocked, error("ECONNRESET"))).toMatchObject({ outcome: "ECONNRESET", pass: true });
+    expect(judge(blocked, response(503))).toMatchObject({
+      pass: false,
+      reason: "expected HTTP 502|ECONNRESET, got HTTP 503",
+    });
+    expect(judge(blocked, error("ECONNREFUSED"))).toMatchObject({
+      pass: false,
+      reason: "expected HTTP 502|ECONNRESET, got ECONNREFUSED",
+    });
+    expect(judge(blocked, response(200))).toMatchObject({
+      pass: false,
+      reason: "expected failure, got HTTP 200",
+    });
+    // Outcomes are compared whole: neither a prefix nor another case matches.
+    expect(judge(blocked, response(50))).toMatchObject({ pass: false });
+    expect(judge(args({ expect: "failure", expectError: "http 502" }), response(502))).toMatchObject({
+      pass: false,
+    });
+  });
+
   test("the caller comes from the JSON body and is compared when expected", () => {
     const body = JSON.stringify({ message: "pong", caller: CALLER });
     expect(judge(args({}), response(200, body))).toMatchObject({ caller: CALLER, pass: true });
@@ -123,5 +151,30 @@ describe("formatVerdict", () => {
       "outcome=ECONNRESET expected=failure:ECONNRESET caller=- url=http://a/ping attempts=5 " +
         "seen=HTTP 200 x2, ECONNRESET x3 PASS (3 consecutive ECONNRESET as expected)",
     );
+  });
+});
+
+describe("--expect reached", () => {
+  const reached = parseProbeArgs(["--url", "https://example.com/", "--expect", "reached"]);
+
+  test("any HTTP answer passes, whatever its status; a network error fails", () => {
+    for (const status of [200, 301, 404, 503]) {
+      expect(judge(reached, { kind: "response", status, body: "", durationMs: 1 }).pass).toBe(true);
+    }
+    const reset = judge(reached, { kind: "error", code: "ECONNRESET", message: "reset", durationMs: 1 });
+    expect(reset.pass).toBe(false);
+    expect(reset.reason).toContain("ECONNRESET");
+  });
+
+  test("it takes none of the options that only other expectations use", () => {
+    for (const extra of [
+      ["--expect-error", "ECONNRESET"],
+      ["--expect-caller", "spiffe://x/ns/a/sa/b"],
+      ["--burst", "10"],
+    ]) {
+      expect(() =>
+        parseProbeArgs(["--url", "https://example.com/", "--expect", "reached", ...extra]),
+      ).toThrow(UsageError);
+    }
   });
 });
