@@ -1,7 +1,9 @@
 /**
  * Grafana's dashboard JSON model, for the parts the generated dashboards use, and the rendering
- * of panel specs into it: every panel queries Prometheus through the `datasource` variable.
+ * of panel specs into it: every panel queries Prometheus through the `datasource` variable. Also
+ * what the grafana chart provisions from values: data sources and dashboards from grafana.com.
  */
+import type * as pulumi from "@pulumi/pulumi";
 
 /** The name of the dashboard variable that picks the Prometheus data source. */
 const DATASOURCE_VARIABLE = "datasource";
@@ -205,4 +207,83 @@ export function customVariable(name: string, label: string, values: string[]): G
     ],
     hide: 0,
   };
+}
+
+// Provisioning through the grafana chart (kube-prometheus-stack's `grafana.*` values) -----------
+
+/**
+ * Istio's dashboards on grafana.com: the ids Istio's release publishes to (istio/istio
+ * prow/release-commit.sh, `dashboards:` block, at 1.31.0-rc.0). Istio publishes a new revision of
+ * each for every release (istio.io docs/ops/integrations/grafana). Revision 300 of each is the one
+ * canton-network/splice cluster/pulumi/infra/src/istio.ts pins for Istio 1.29.2 ("updated from
+ * https://grafana.com/orgs/istio/dashboards"; consumed as `revision` for 7645, 7639, 7636 and 7630
+ * in hyperledger-labs/splice cluster/pulumi/infra/src/observability.ts): the newest revisions a
+ * public source shows existing as one set, for Istio 1.29.
+ */
+export const ISTIO_DASHBOARDS = {
+  "istio-mesh": { gnetId: 7639, revision: 300 },
+  "istio-service": { gnetId: 7636, revision: 300 },
+  "istio-workload": { gnetId: 7630, revision: 300 },
+  "istio-control-plane": { gnetId: 7645, revision: 300 },
+} as const;
+
+/** The dashboard provider (and Grafana folder) Istio's dashboards are filed under. */
+export const ISTIO_DASHBOARD_PROVIDER = "istio";
+
+/**
+ * Where the grafana chart's download script writes a provider's dashboards: "`path` must be
+ * /var/lib/grafana/dashboards/<provider_name>" (grafana-community/helm-charts grafana-12.3.3
+ * charts/grafana/values.yaml, dashboardProviders; templates/_config.tpl download_dashboards.sh).
+ */
+export function dashboardProviderPath(provider: string): string {
+  return `/var/lib/grafana/dashboards/${provider}`;
+}
+
+/**
+ * The grafana chart's `dashboardProviders` and `dashboards` for Istio's dashboards: an init
+ * container downloads each from grafana.com at its pinned revision, so Grafana needs egress to
+ * grafana.com:443 when it starts. `datasource` replaces the dashboards' data source references by
+ * that data source's name (the chart's string form).
+ */
+export function istioDashboardValues(datasource: string): Record<string, unknown> {
+  const provider = ISTIO_DASHBOARD_PROVIDER;
+  return {
+    dashboardProviders: {
+      // The download script reads the providers from exactly this key.
+      "dashboardproviders.yaml": {
+        apiVersion: 1,
+        providers: [
+          {
+            name: provider,
+            orgId: 1,
+            folder: "Istio",
+            type: "file",
+            disableDeletion: false,
+            editable: true,
+            options: { path: dashboardProviderPath(provider) },
+          },
+        ],
+      },
+    },
+    dashboards: {
+      [provider]: Object.fromEntries(
+        Object.entries(ISTIO_DASHBOARDS).map(([key, d]) => [key, { ...d, datasource }]),
+      ),
+    },
+  };
+}
+
+/** A data source in Grafana's provisioning format (kube-prometheus-stack `grafana.additionalDataSources`). */
+export interface GrafanaDataSource {
+  name: string;
+  uid: string;
+  type: string;
+  access: "proxy";
+  url: pulumi.Input<string>;
+  editable: boolean;
+}
+
+/** Jaeger as a data source: Grafana's server queries its HTTP query API (`access: proxy`). */
+export function jaegerDataSource(url: pulumi.Input<string>): GrafanaDataSource {
+  return { name: "Jaeger", uid: "jaeger", type: "jaeger", access: "proxy", url, editable: false };
 }

@@ -1,13 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { standardLabels } from "./labels";
-import { ISTIO, PROXY_CONFIG } from "./mesh";
+import { ISTIO, PROXY_CONFIG, TRACING_PROVIDER } from "./mesh";
 import { podSecurityLabels, type PodSecurityLevel } from "./pod-security";
-import type { GatewayServiceType } from "./types";
+import type { GatewayServiceType, OutboundTrafficPolicy } from "./types";
 
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 /** The ingress gateway's Helm release name; its pod labels and ServiceAccount derive from it. */
 export const GATEWAY_RELEASE = "istio-ingressgateway";
+/** The egress gateway's Helm release name (the same chart): its pod labels derive from it. */
+export const EGRESS_RELEASE = "istio-egressgateway";
 
 /**
  * The labels the `gateway` chart gives its pods: `app: <release>` and `istio: <release without
@@ -28,6 +30,10 @@ export interface IstioArgs {
   istiodReplicas: { min: number; max: number };
   /** The trust domain istiod issues workload identities in; principals must use the same. */
   trustDomain: string;
+  /** What sidecars do with a host outside the mesh's registry: pass it on, or refuse it. */
+  outboundTrafficPolicy: OutboundTrafficPolicy;
+  /** The OTLP/gRPC collector spans go to, declared as the tracing provider; no provider when absent. */
+  tracing?: { host: string; port: number };
   accessLogs: boolean;
   /** The plug-in CA (`cacerts`): istiod signs workload certificates with it instead of a self-generated root. */
   pluginCa?: {
@@ -44,7 +50,10 @@ export interface IstioArgs {
  * `_internal_defaults_do_not_set` and merges what is set at the top level over them.
  */
 export function istiodValues(
-  args: Pick<IstioArgs, "istiodReplicas" | "accessLogs" | "trustDomain">,
+  args: Pick<
+    IstioArgs,
+    "istiodReplicas" | "accessLogs" | "trustDomain" | "outboundTrafficPolicy" | "tracing"
+  >,
 ): Record<string, unknown> {
   const { min, max } = args.istiodReplicas;
   return {
@@ -65,6 +74,21 @@ export function istiodValues(
       // app's metrics merged with Envoy's in plaintext, so Prometheus outside the mesh can scrape.
       enablePrometheusMerge: true,
       defaultConfig: { ...PROXY_CONFIG },
+      // REGISTRY_ONLY: a host without a ServiceEntry gets a 502 (HTTP) or a closed connection from
+      // the sidecar (istio/api mesh/v1alpha1/config.proto, OutboundTrafficPolicy).
+      outboundTrafficPolicy: { mode: args.outboundTrafficPolicy },
+      // The Telemetry resource selects this provider by name and sets the sampling rate
+      // (MeshConfig.ExtensionProvider.OpenTelemetryTracingProvider: service, port; gRPC by default).
+      ...(args.tracing
+        ? {
+            extensionProviders: [
+              {
+                name: TRACING_PROVIDER,
+                opentelemetry: { service: args.tracing.host, port: args.tracing.port },
+              },
+            ],
+          }
+        : {}),
     },
   };
 }

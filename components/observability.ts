@@ -2,13 +2,56 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PodMonitorSpec, TelemetrySpec } from "./crds";
 import { GRAFANA_DASHBOARD_LABEL, dashboardConfigMapData, pingpongDashboard } from "./dashboard";
+import { istioDashboardValues, jaegerDataSource } from "./grafana";
 import { standardLabels } from "./labels";
-import { ISTIO } from "./mesh";
+import { ISTIO, TRACING_PROVIDER } from "./mesh";
 import type { MonitoringMode } from "./types";
 import { serviceSelector } from "./workload";
 
 export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
+/** kube-prometheus-stack's release name: the names of its Services derive from it. */
+export const PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack";
 export const DASHBOARD_UID = "pingpong-overview";
+/**
+ * The Prometheus data source kube-prometheus-stack provisions in its Grafana (values.yaml
+ * `grafana.sidecar.datasources.name`, left at its default).
+ */
+export const PROMETHEUS_DATASOURCE = "Prometheus";
+/**
+ * Service ports: Prometheus at `prometheus.service.port` (kube-prometheus-stack 85.1.2 values.yaml),
+ * Grafana at the grafana subchart's `service.port` (grafana-community/helm-charts grafana-12.3.3).
+ */
+export const PROMETHEUS_STACK_PORTS = { prometheus: 9090, grafana: 80 } as const;
+
+/**
+ * Helm's scaffolded fullname rule, which the jaeger, kube-prometheus-stack and grafana charts keep
+ * (templates/_helpers.tpl, define "<chart>.fullname", without name or fullname overrides): the
+ * release name when it contains the chart's name, else `<release>-<chart>`; cut to `limit`
+ * characters, then one trailing "-" trimmed. kube-prometheus-stack cuts at 26, leaving room for
+ * the suffixes of its components.
+ */
+export function helmFullname(release: string, chart: string, limit = 63): string {
+  const name = release.includes(chart) ? release : `${release}-${chart}`;
+  return name.slice(0, limit).replace(/-$/, "");
+}
+
+/**
+ * In-cluster URL of the Prometheus this program's kube-prometheus-stack runs: its Service is
+ * `<fullname>-prometheus` (templates/prometheus/service.yaml at kube-prometheus-stack-85.1.2).
+ */
+export function prometheusUrl(monitoringNamespace: string): string {
+  const service = `${helmFullname(PROMETHEUS_STACK_RELEASE, "kube-prometheus-stack", 26)}-prometheus`;
+  return `http://${service}.${monitoringNamespace}:${PROMETHEUS_STACK_PORTS.prometheus}`;
+}
+
+/**
+ * In-cluster URL of its Grafana: the grafana subchart names its Service by its own fullname rule
+ * applied to the parent's release name (grafana chart templates/service.yaml, "grafana.fullname").
+ */
+export function grafanaUrl(monitoringNamespace: string): string {
+  const service = helmFullname(PROMETHEUS_STACK_RELEASE, "grafana");
+  return `http://${service}.${monitoringNamespace}:${PROMETHEUS_STACK_PORTS.grafana}`;
+}
 
 /**
  * Where the sidecar serves merged metrics: the app's own (from its prometheus.io annotations),
@@ -51,13 +94,45 @@ export function podMonitorSpec(): PodMonitorSpec {
   };
 }
 
-/** Telemetry spec for the whole mesh: Envoy access logs (tracing waits for a tracing provider). */
-export function telemetrySpec(accessLogs: boolean): TelemetrySpec {
-  return { accessLogging: [{ providers: [{ name: "envoy" }], disabled: !accessLogs }] };
+/** Spans through the tracing provider istiod's meshConfig declares, at a sampling rate. */
+export interface TracingTelemetry {
+  /**
+   * Percent of requests without a prior sampling decision that are traced; a request carrying a
+   * W3C traceparent keeps its caller's decision (istio/api telemetry.proto, randomSamplingPercentage).
+   */
+  samplingPercent: number;
+}
+
+/** The Telemetry spec with tracing (telemetry.istio.io/v1 `spec.tracing[]`). */
+export type MeshTelemetrySpec = TelemetrySpec & {
+  tracing?: Array<{ providers: Array<{ name: string }>; randomSamplingPercentage: number }>;
+};
+
+/** Telemetry spec for the whole mesh: Envoy access logs, and tracing when asked. */
+export function telemetrySpec(accessLogs: boolean, tracing?: TracingTelemetry): MeshTelemetrySpec {
+  const spec: MeshTelemetrySpec = {
+    accessLogging: [{ providers: [{ name: "envoy" }], disabled: !accessLogs }],
+  };
+  if (tracing) {
+    const percent = tracing.samplingPercent;
+    if (!(percent >= 0 && percent <= 100)) {
+      throw new Error(`tracing.samplingPercent ${percent}: expected 0 to 100`);
+    }
+    spec.tracing = [{ providers: [{ name: TRACING_PROVIDER }], randomSamplingPercentage: percent }];
+  }
+  return spec;
+}
+
+/** What the installed Grafana shows besides the labelled dashboards. */
+export interface GrafanaOptions {
+  /** Jaeger's HTTP query URL: a Jaeger data source when present. */
+  jaegerQueryUrl?: pulumi.Input<string>;
+  /** Istio's dashboards from grafana.com. */
+  istioDashboards?: boolean;
 }
 
 /** kube-prometheus-stack values: Prometheus picks up every PodMonitor, Grafana every labelled dashboard. */
-export function prometheusStackValues(): Record<string, unknown> {
+export function prometheusStackValues(grafana: GrafanaOptions = {}): Record<string, unknown> {
   const [labelKey, labelValue] = Object.entries(GRAFANA_DASHBOARD_LABEL)[0];
   return {
     prometheus: {
@@ -68,6 +143,13 @@ export function prometheusStackValues(): Record<string, unknown> {
     },
     grafana: {
       sidecar: { dashboards: { enabled: true, label: labelKey, labelValue, searchNamespace: "ALL" } },
+      // Beside the chart's own Prometheus and Alertmanager data sources, in its sidecar's
+      // ConfigMap (templates/grafana/configmaps-datasources.yaml); the subchart's own
+      // `datasources` would clash with that sidecar.
+      ...(grafana.jaegerQueryUrl !== undefined
+        ? { additionalDataSources: [jaegerDataSource(grafana.jaegerQueryUrl)] }
+        : {}),
+      ...(grafana.istioDashboards ? istioDashboardValues(PROMETHEUS_DATASOURCE) : {}),
     },
   };
 }
@@ -81,6 +163,12 @@ export interface ObservabilityArgs {
   namespaces: Record<string, pulumi.Input<string>>;
   istioRootNamespace: pulumi.Input<string>;
   accessLogs: boolean;
+  /** Tracing in the mesh-wide Telemetry, through TRACING_PROVIDER; none when absent. */
+  tracing?: TracingTelemetry;
+  /** Jaeger's HTTP query URL, a data source of the installed Grafana (mode install only). */
+  jaegerQueryUrl?: pulumi.Input<string>;
+  /** Istio's published dashboards in the installed Grafana (mode install only). */
+  istioDashboards?: boolean;
   /** Labels on the PodMonitors: what the Prometheus in charge selects them by. */
   monitorLabels: Record<string, string>;
   /**
@@ -100,6 +188,8 @@ export interface ObservabilityArgs {
 export class Observability extends pulumi.ComponentResource {
   /** The dashboard's uid; undefined when no dashboard is created. */
   public readonly dashboardUid: string | undefined = DASHBOARD_UID;
+  /** The monitoring namespace and kube-prometheus-stack when installed: what reads their Services waits for. */
+  public readonly installed: pulumi.Resource[] = [];
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:observability:Observability", name, {}, opts);
@@ -111,7 +201,7 @@ export class Observability extends pulumi.ComponentResource {
         kind: "Telemetry",
         // In the root namespace, a Telemetry without selector applies to the whole mesh.
         metadata: { name: "mesh-default", namespace: args.istioRootNamespace, labels },
-        spec: telemetrySpec(args.accessLogs),
+        spec: telemetrySpec(args.accessLogs, args.tracing),
       },
       { parent: this, dependsOn: args.controlPlane },
     );
@@ -130,22 +220,27 @@ export class Observability extends pulumi.ComponentResource {
         { parent: this },
       );
       monitoringNs = ns.metadata.name;
+      this.installed.push(ns);
       operator = [
         new k8s.helm.v3.Release(
           `${name}-kube-prometheus-stack`,
           {
-            name: "kube-prometheus-stack",
+            name: PROMETHEUS_STACK_RELEASE,
             chart: "kube-prometheus-stack",
             version: args.prometheusStackVersion,
             namespace: ns.metadata.name,
             repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
-            values: prometheusStackValues(),
+            values: prometheusStackValues({
+              jaegerQueryUrl: args.jaegerQueryUrl,
+              istioDashboards: args.istioDashboards,
+            }),
             atomic: true,
             timeout: 900,
           },
           { parent: this },
         ),
       ];
+      this.installed.push(...operator);
     }
     for (const [key, namespace] of Object.entries(args.namespaces)) {
       new k8s.apiextensions.CustomResource(

@@ -12,17 +12,29 @@ import {
   serviceHost,
   serviceSelector,
   servicePorts,
-  type AllowedPeer,
   type AppTls,
+  type NetworkRules,
   type Scheme,
   type WorkloadSettings,
 } from "./workload";
 import { standardLabels } from "./labels";
 import type { Identity } from "./mesh-security";
 import { pullSecret, type PullCredentials } from "./pull-secret";
+import {
+  CANARY_SERVICE_NAME,
+  DEFAULT_ROLLOUT_STEPS,
+  ROLLOUT_NAME,
+  autoscalerSpec,
+  canaryServiceSelector,
+  deploymentSpec,
+  rolloutIgnoredChanges,
+  rolloutSpec,
+  type RolloutArgs,
+} from "./rollout-spec";
 import type { Autoscaling } from "./types";
 
 export type { Autoscaling } from "./types";
+export type { RolloutArgs } from "./rollout-spec";
 
 export interface PingpongServiceArgs {
   /** Namespace to deploy into; pass the Namespace's output so the namespace exists first. */
@@ -53,12 +65,15 @@ export interface PingpongServiceArgs {
    * Restrict traffic with a NetworkPolicy: who may call the http port, who may scrape metrics and
    * which peers the pinger reaches. No policy when absent.
    */
-  networkPolicy?: { callers: AllowedPeer[]; scrapers: AllowedPeer[]; pingTargets: AllowedPeer[] };
+  networkPolicy?: NetworkRules;
+  /** Run the pods under an Argo Rollout instead of Deployments; not with `canary`. */
+  rollout?: RolloutArgs;
 }
 
 /**
- * One pingpong instance in one namespace: ServiceAccount, Deployment, Service, and where settings
- * ask for them HorizontalPodAutoscaler, PodDisruptionBudget and NetworkPolicy.
+ * One pingpong instance in one namespace: ServiceAccount, Deployment (or Rollout and canary
+ * Service), Service, and where settings ask for them HorizontalPodAutoscaler, PodDisruptionBudget
+ * and NetworkPolicy.
  */
 export class PingpongService extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
@@ -70,15 +85,31 @@ export class PingpongService extends pulumi.ComponentResource {
   public readonly serviceAccountName: pulumi.Output<string>;
   /** Who its pods are in the mesh: what callers' principals and expected caller IDs are built from. */
   public readonly identity: Identity;
+  /** The primary Deployment's name, or the Rollout's under `rollout`. */
   public readonly deploymentName: pulumi.Output<string>;
+  /** Under `rollout`: the Rollout's name, which the analysis queries select its pods by. */
+  public readonly rolloutName: pulumi.Output<string> | undefined;
+  /** Under `rollout`: /ping behind the canary Service, for the acceptance check. */
+  public readonly canaryUrl: pulumi.Output<string> | undefined;
 
   /** The URL a peer pings, from the namespace alone (the Service name is fixed). */
   static urlIn(namespace: pulumi.Input<string>, scheme: Scheme = "http"): pulumi.Output<string> {
     return pulumi.output(namespace).apply((ns) => pingUrl(ns, undefined, scheme));
   }
 
+  /** The canary Service's /ping, from the namespace alone, before the instance exists. */
+  static canaryUrlIn(
+    namespace: pulumi.Input<string>,
+    serviceName = CANARY_SERVICE_NAME,
+  ): pulumi.Output<string> {
+    return pulumi.output(namespace).apply((ns) => pingUrl(ns, serviceName));
+  }
+
   constructor(name: string, args: PingpongServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:workload:PingpongService", name, {}, opts);
+    if (args.rollout && args.canary) {
+      throw new Error(`${name}: a fixed canary Deployment and a Rollout exclude each other`);
+    }
     const scheme: Scheme = args.tls ? "https" : "http";
     const commonLabels = standardLabels(APP_NAME, "server", name);
 
@@ -96,6 +127,16 @@ export class PingpongService extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const template = (version: string, image: pulumi.Input<string>) => ({
+      metadata: { labels: podLabels(name, version), annotations: podAnnotations() },
+      spec: podSpec({
+        serviceAccountName: account.metadata.name,
+        version,
+        workload: args.workload,
+        tls: args.tls,
+        container: container({ image, version, target: args.target, workload: args.workload, tls: args.tls }),
+      }),
+    });
     const deploymentFor = (
       resourceName: string,
       version: string,
@@ -110,48 +151,62 @@ export class PingpongService extends pulumi.ComponentResource {
             namespace: args.namespace,
             labels: podLabels(name, version),
           },
-          spec: {
-            replicas,
-            selector: { matchLabels: selectorLabels(version) },
-            // Surge one pod and never drop below the desired count during a rollout.
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-            minReadySeconds: 5,
-            revisionHistoryLimit: 5,
-            progressDeadlineSeconds: 300,
-            template: {
-              metadata: { labels: podLabels(name, version), annotations: podAnnotations() },
-              spec: podSpec({
-                serviceAccountName: account.metadata.name,
-                version,
-                workload: args.workload,
-                tls: args.tls,
-                container: container({
-                  image,
-                  version,
-                  target: args.target,
-                  workload: args.workload,
-                  tls: args.tls,
-                }),
-              }),
-            },
-          },
+          spec: deploymentSpec(version, replicas, template(version, image)),
         },
         { parent: this },
       );
     // With an autoscaler the replica count is its business; declaring it here would reset it on every update.
-    const deployment = deploymentFor(
-      `${name}-deployment`,
-      args.version,
-      args.image,
-      args.autoscaling ? undefined : args.replicas,
-    );
-    if (args.canary) {
-      deploymentFor(
-        `${name}-${args.canary.version}-deployment`,
-        args.canary.version,
-        args.canary.image ?? args.image,
-        args.canary.replicas,
+    const replicas = args.autoscaling ? undefined : args.replicas;
+    let workload: { name: pulumi.Output<string>; apiVersion: string; kind: string };
+    if (args.rollout) {
+      const rollout = new k8s.apiextensions.CustomResource(
+        `${name}-rollout`,
+        {
+          apiVersion: "argoproj.io/v1alpha1",
+          kind: "Rollout",
+          metadata: { name: ROLLOUT_NAME, namespace: args.namespace, labels: podLabels(name, args.version) },
+          spec: rolloutSpec({
+            replicas,
+            template: template(args.version, args.image),
+            trafficRouting: args.rollout.trafficRouting,
+            steps: args.rollout.steps ?? DEFAULT_ROLLOUT_STEPS,
+            analysisTemplate: args.rollout.analysisTemplate,
+          }),
+        },
+        {
+          parent: this,
+          dependsOn: args.rollout.dependsOn,
+          ignoreChanges: rolloutIgnoredChanges(args.autoscaling !== undefined),
+        },
       );
+      workload = { name: rollout.metadata.name, apiVersion: "argoproj.io/v1alpha1", kind: "Rollout" };
+      const canaryService = new k8s.core.v1.Service(
+        `${name}-canary-service`,
+        {
+          metadata: {
+            name: args.rollout.canaryServiceName ?? CANARY_SERVICE_NAME,
+            namespace: args.namespace,
+            labels: commonLabels,
+          },
+          spec: { type: "ClusterIP", selector: canaryServiceSelector(), ports: servicePorts(scheme) },
+        },
+        { parent: this },
+      );
+      this.canaryUrl = pulumi
+        .all([canaryService.metadata.name, canaryService.metadata.namespace])
+        .apply(([svc, ns]) => pingUrl(ns, svc, scheme));
+      this.rolloutName = rollout.metadata.name;
+    } else {
+      const deployment = deploymentFor(`${name}-deployment`, args.version, args.image, replicas);
+      workload = { name: deployment.metadata.name, apiVersion: "apps/v1", kind: "Deployment" };
+      if (args.canary) {
+        deploymentFor(
+          `${name}-${args.canary.version}-deployment`,
+          args.canary.version,
+          args.canary.image ?? args.image,
+          args.canary.replicas,
+        );
+      }
     }
 
     const service = new k8s.core.v1.Service(
@@ -167,28 +222,11 @@ export class PingpongService extends pulumi.ComponentResource {
       new k8s.autoscaling.v2.HorizontalPodAutoscaler(
         `${name}-hpa`,
         {
-          metadata: { name: deployment.metadata.name, namespace: args.namespace, labels: commonLabels },
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
-            minReplicas: args.autoscaling.minReplicas,
-            maxReplicas: args.autoscaling.maxReplicas,
-            metrics: [
-              {
-                type: "Resource",
-                resource: {
-                  name: "cpu",
-                  target: { type: "Utilization", averageUtilization: args.autoscaling.cpuUtilization },
-                },
-              },
-            ],
-            // Scale down slowly: a short dip must not remove capacity the next spike needs.
-            behavior: {
-              scaleDown: {
-                stabilizationWindowSeconds: 300,
-                policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
-              },
-            },
-          },
+          metadata: { name: workload.name, namespace: args.namespace, labels: commonLabels },
+          spec: autoscalerSpec(
+            { apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name },
+            args.autoscaling,
+          ),
         },
         { parent: this },
       );
@@ -198,10 +236,11 @@ export class PingpongService extends pulumi.ComponentResource {
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-pdb`,
         {
-          metadata: { name: deployment.metadata.name, namespace: args.namespace, labels: commonLabels },
+          metadata: { name: workload.name, namespace: args.namespace, labels: commonLabels },
           spec: {
             minAvailable: args.pdbMinAvailable,
-            selector: { matchLabels: selectorLabels(args.version) },
+            // A Rollout's canary and stable pods share the app label, not necessarily a version.
+            selector: { matchLabels: args.rollout ? serviceSelector() : selectorLabels(args.version) },
             // A crash-looping pod must not block node drains.
             unhealthyPodEvictionPolicy: "AlwaysAllow",
           },
@@ -228,7 +267,7 @@ export class PingpongService extends pulumi.ComponentResource {
     this.url = nameAndNamespace.apply(([svc, ns]) => pingUrl(ns, svc, scheme));
     this.serviceAccountName = account.metadata.name;
     this.identity = { namespace: this.namespace, serviceAccount: this.serviceAccountName };
-    this.deploymentName = deployment.metadata.name;
+    this.deploymentName = workload.name;
     this.registerOutputs({
       namespace: this.namespace,
       serviceName: this.serviceName,
@@ -236,6 +275,8 @@ export class PingpongService extends pulumi.ComponentResource {
       url: this.url,
       serviceAccountName: this.serviceAccountName,
       deploymentName: this.deploymentName,
+      rolloutName: this.rolloutName,
+      canaryUrl: this.canaryUrl,
     });
   }
 }

@@ -10,6 +10,9 @@ export interface PullCredentials {
   password: pulumi.Input<string>;
 }
 
+/** Every namespace's pull Secret has this name, so a pod's imagePullSecrets can name it anywhere. */
+export const PULL_SECRET_NAME = "pingpong-registry";
+
 /** The `.dockerconfigjson` document kubelet reads for `kubernetes.io/dockerconfigjson` Secrets. */
 export function dockerConfigJson(server: string, username: string, password: string): string {
   const auth = Buffer.from(`${username}:${password}`).toString("base64");
@@ -29,7 +32,7 @@ export function pullSecret(
   return new k8s.core.v1.Secret(
     resourceName,
     {
-      metadata: { name: "pingpong-registry", namespace },
+      metadata: { name: PULL_SECRET_NAME, namespace },
       type: "kubernetes.io/dockerconfigjson",
       stringData: { ".dockerconfigjson": pulumi.secret(config) },
     },

@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type {
+  BalancedDestinationRuleSpec,
   Destination,
-  DestinationRuleSpec,
   HttpRoute,
   HttpRoutePolicy,
+  LoadBalancerSettings,
+  RolloutIstioRouting,
   VirtualServiceSpec,
 } from "./crds";
 import { standardLabels } from "./labels";
@@ -39,36 +41,46 @@ export interface Canary {
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 
-export function destinationRuleSpec(host: string, versions: string[], r: Resilience): DestinationRuleSpec {
+/** How callers' sidecars pick an endpoint; absent: "Istio will select an appropriate default" (destination_rule.proto). */
+export type LoadBalancer = LoadBalancerSettings;
+
+function trafficPolicy(
+  r: Resilience,
+  loadBalancer?: LoadBalancer,
+): BalancedDestinationRuleSpec["trafficPolicy"] {
   return {
-    host,
-    subsets: versions.map((version) => ({ name: version, labels: selectorLabels(version) })),
-    trafficPolicy: {
-      connectionPool: {
-        tcp: { maxConnections: r.connectionPool.maxConnections },
-        http: {
-          http1MaxPendingRequests: r.connectionPool.maxPendingRequests,
-          maxRequestsPerConnection: r.connectionPool.maxRequestsPerConnection,
-        },
+    ...(loadBalancer ? { loadBalancer } : {}),
+    connectionPool: {
+      tcp: { maxConnections: r.connectionPool.maxConnections },
+      http: {
+        http1MaxPendingRequests: r.connectionPool.maxPendingRequests,
+        maxRequestsPerConnection: r.connectionPool.maxRequestsPerConnection,
       },
-      outlierDetection: {
-        consecutive5xxErrors: r.outlier.consecutive5xxErrors,
-        interval: `${r.outlier.intervalSeconds}s`,
-        baseEjectionTime: `${r.outlier.baseEjectionSeconds}s`,
-        maxEjectionPercent: r.outlier.maxEjectionPercent,
-      },
+    },
+    outlierDetection: {
+      consecutive5xxErrors: r.outlier.consecutive5xxErrors,
+      interval: `${r.outlier.intervalSeconds}s`,
+      baseEjectionTime: `${r.outlier.baseEjectionSeconds}s`,
+      maxEjectionPercent: r.outlier.maxEjectionPercent,
     },
   };
 }
 
-/** The mesh route to one service: canary header match first, then the weighted split. */
-export function meshVirtualServiceSpec(
+export function destinationRuleSpec(
   host: string,
-  primary: string,
+  versions: string[],
   r: Resilience,
-  canary?: Canary,
-): VirtualServiceSpec {
-  const destination = (subset: string): Destination => ({ host, subset, port: { number: PORTS.http.port } });
+  loadBalancer?: LoadBalancer,
+): BalancedDestinationRuleSpec {
+  return {
+    host,
+    subsets: versions.map((version) => ({ name: version, labels: selectorLabels(version) })),
+    trafficPolicy: trafficPolicy(r, loadBalancer),
+  };
+}
+
+/** Timeout, retries and drill faults: every route to the service carries them. */
+function routePolicy(r: Resilience): HttpRoutePolicy {
   const policy: HttpRoutePolicy = {
     timeout: seconds(r.timeoutMs),
     retries: {
@@ -83,7 +95,22 @@ export function meshVirtualServiceSpec(
   if (r.faults.abortPercent > 0)
     fault.abort = { percentage: { value: r.faults.abortPercent }, httpStatus: r.faults.abortStatus };
   if (Object.keys(fault).length > 0) policy.fault = fault;
+  return policy;
+}
 
+const destinationTo =
+  (host: string) =>
+  (subset: string): Destination => ({ host, subset, port: { number: PORTS.http.port } });
+
+/** The mesh route to one service: canary header match first, then the weighted split. */
+export function meshVirtualServiceSpec(
+  host: string,
+  primary: string,
+  r: Resilience,
+  canary?: Canary,
+): VirtualServiceSpec {
+  const destination = destinationTo(host);
+  const policy = routePolicy(r);
   const routes: HttpRoute[] = [];
   if (canary) {
     routes.push({
@@ -116,45 +143,152 @@ export const meshRoutes =
   (host: string): HttpRoute[] =>
     meshVirtualServiceSpec(host, primary, r, canary).http;
 
+/** Analysis mode: an Argo Rollout moves the weight between these two subsets of the host. */
+export interface AnalysisSubsets {
+  stableSubset: string;
+  canarySubset: string;
+}
+
+/** The DestinationRule's and the VirtualService's name: the Rollout finds them by it. */
+export const TRAFFIC_OBJECT_NAME = "pingpong";
+/** The one route of analysis mode, which the Rollout names in `trafficRouting.istio.virtualService.routes`. */
+export const ANALYSIS_ROUTE = "primary";
+
+/**
+ * What the Rollout controller writes (argoproj/argo-rollouts v1.9.0 rollout/trafficrouting/istio/istio.go):
+ * `SetWeight` sets `spec.http[].route[].weight` of the named routes; `UpdateHash` rebuilds
+ * `spec.subsets` (stable and canary, each labelled with its ReplicaSet's `rollouts-pod-template-hash`,
+ * others dropped) and sets the `ManagedByRolloutsKey` annotation. All of `spec.subsets` is ignored:
+ * the list is atomic (Istio's CRD sets no x-kubernetes-list-type), so the controller's update makes
+ * its field manager own all of it, and pulumi-kubernetes leaves an ignored field another manager
+ * owns out of its server-side apply only for paths without array indices (provider/pkg/await/await.go).
+ */
+export const ANALYSIS_IGNORED_CHANGES = {
+  virtualService: ["spec.http[*].route[*].weight"],
+  destinationRule: ["spec.subsets", 'metadata.annotations["argo-rollouts.argoproj.io/managed-by-rollouts"]'],
+} as const;
+
+/** Where a Rollout of this host shifts traffic: the objects Traffic creates in analysis mode. */
+export function rolloutTrafficRouting(a: AnalysisSubsets): RolloutIstioRouting {
+  return {
+    virtualService: { name: TRAFFIC_OBJECT_NAME, routes: [ANALYSIS_ROUTE] },
+    destinationRule: {
+      name: TRAFFIC_OBJECT_NAME,
+      canarySubsetName: a.canarySubset,
+      stableSubsetName: a.stableSubset,
+    },
+  };
+}
+
+/** Subsets by name only: the controller adds each one's pod-template hash (argo-rollouts docs, istio.md). */
+export function analysisDestinationRuleSpec(
+  host: string,
+  a: AnalysisSubsets,
+  r: Resilience,
+  loadBalancer?: LoadBalancer,
+): BalancedDestinationRuleSpec {
+  return {
+    host,
+    subsets: [{ name: a.stableSubset }, { name: a.canarySubset }],
+    trafficPolicy: trafficPolicy(r, loadBalancer),
+  };
+}
+
+/**
+ * One route holding exactly the stable and the canary destination, all weight on stable until the
+ * controller moves it: `ValidateHTTPRoutes` requires both subsets in the route, and `processRoutes`
+ * deletes any other destination from it. No header route or mirror: the controller owns the routes.
+ */
+export function analysisVirtualServiceSpec(
+  host: string,
+  a: AnalysisSubsets,
+  r: Resilience,
+): VirtualServiceSpec {
+  const destination = destinationTo(host);
+  return {
+    hosts: [host],
+    http: [
+      {
+        name: ANALYSIS_ROUTE,
+        route: [
+          { destination: destination(a.stableSubset), weight: 100 },
+          { destination: destination(a.canarySubset), weight: 0 },
+        ],
+        ...routePolicy(r),
+      },
+    ],
+  };
+}
+
 export interface TrafficArgs {
   namespace: pulumi.Input<string>;
   /** The Service's cluster DNS name. */
   host: pulumi.Input<string>;
   primaryVersion: string;
+  /** A second version at fixed weights; not with `analysis`. */
   canary?: Canary;
+  /** Subsets for an Argo Rollout's automated canary analysis instead of version subsets; not with `canary`. */
+  analysis?: AnalysisSubsets;
   resilience: Resilience;
+  loadBalancer?: LoadBalancer;
   /** Istio's control plane: the custom resources wait for it. */
   controlPlane: pulumi.Resource[];
 }
 
 /** DestinationRule and mesh VirtualService of one pingpong Service. */
 export class Traffic extends pulumi.ComponentResource {
+  /** In analysis mode: what the Rollout's `strategy.canary.trafficRouting.istio` must name. */
+  public readonly rolloutRouting: RolloutIstioRouting | undefined;
+
   constructor(name: string, args: TrafficArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:traffic:Traffic", name, {}, opts);
+    const { analysis, resilience, loadBalancer } = args;
+    if (analysis && args.canary) {
+      throw new Error(
+        "Traffic: a fixed canary and canary analysis exclude each other (the controller owns the routes)",
+      );
+    }
+    if (analysis && analysis.stableSubset === analysis.canarySubset) {
+      throw new Error(`Traffic: the stable and canary subsets must differ (both ${analysis.stableSubset})`);
+    }
     const versions = [args.primaryVersion, ...(args.canary ? [args.canary.version] : [])];
     const labels = standardLabels("pingpong", "traffic");
     const host = pulumi.output(args.host);
-    const childOpts = { parent: this, dependsOn: args.controlPlane };
+    const metadata = { name: TRAFFIC_OBJECT_NAME, namespace: args.namespace, labels };
+    const childOpts = (ignoreChanges?: readonly string[]): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn: args.controlPlane,
+      ...(ignoreChanges ? { ignoreChanges: [...ignoreChanges] } : {}),
+    });
     new k8s.apiextensions.CustomResource(
       `${name}-destinationrule`,
       {
         apiVersion: "networking.istio.io/v1",
         kind: "DestinationRule",
-        metadata: { name: "pingpong", namespace: args.namespace, labels },
-        spec: host.apply((h) => destinationRuleSpec(h, versions, args.resilience)),
+        metadata,
+        spec: host.apply((h) =>
+          analysis
+            ? analysisDestinationRuleSpec(h, analysis, resilience, loadBalancer)
+            : destinationRuleSpec(h, versions, resilience, loadBalancer),
+        ),
       },
-      childOpts,
+      childOpts(analysis && ANALYSIS_IGNORED_CHANGES.destinationRule),
     );
     new k8s.apiextensions.CustomResource(
       `${name}-virtualservice`,
       {
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
-        metadata: { name: "pingpong", namespace: args.namespace, labels },
-        spec: host.apply((h) => meshVirtualServiceSpec(h, args.primaryVersion, args.resilience, args.canary)),
+        metadata,
+        spec: host.apply((h) =>
+          analysis
+            ? analysisVirtualServiceSpec(h, analysis, resilience)
+            : meshVirtualServiceSpec(h, args.primaryVersion, resilience, args.canary),
+        ),
       },
-      childOpts,
+      childOpts(analysis && ANALYSIS_IGNORED_CHANGES.virtualService),
     );
-    this.registerOutputs({});
+    this.rolloutRouting = analysis && rolloutTrafficRouting(analysis);
+    this.registerOutputs({ rolloutRouting: this.rolloutRouting });
   }
 }

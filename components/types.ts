@@ -39,3 +39,15 @@ export interface Autoscaling {
   /** Target average CPU utilisation, percent of the request. */
   cpuUtilization: number;
 }
+
+/** What sidecars do with a host outside the mesh's registry (MeshConfig.OutboundTrafficPolicy.Mode). */
+export const OUTBOUND_TRAFFIC_POLICIES = ["ALLOW_ANY", "REGISTRY_ONLY"] as const;
+export type OutboundTrafficPolicy = (typeof OUTBOUND_TRAFFIC_POLICIES)[number];
+
+/** Where spans go: a Jaeger the stack installs, a collector of the cluster's, or nowhere. */
+export const TRACING_BACKENDS = ["jaeger", "external", "none"] as const;
+export type TracingBackend = (typeof TRACING_BACKENDS)[number];
+
+/** DestinationRule load balancing: Envoy's simple policies, or a consistent hash on a header. */
+export const LOAD_BALANCERS = ["ROUND_ROBIN", "LEAST_REQUEST", "CONSISTENT_HASH"] as const;
+export type LoadBalancerPolicy = (typeof LOAD_BALANCERS)[number];

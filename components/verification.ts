@@ -20,14 +20,21 @@ export interface CheckSpec<K extends string = string> {
   name: string;
   /** Where the probe runs: as an instance's identity, or in the out-of-mesh namespace. */
   from: { instance: K } | { outside: string };
-  to: K;
-  expect: "success" | "failure";
+  /** An instance, or a URL outside the mesh (egress checks). */
+  to: K | { url: string };
+  /** success: 2xx; failure: anything else; reached: any HTTP answer; rate-limited: a burst meets 429s. */
+  expect: Expectation;
+  /** For failures: the outcome expected, alternatives separated by `|` (e.g. "HTTP 502|ECONNRESET"). */
   expectError?: string;
   /** The instance whose SPIFFE ID the callee must report as its caller. */
   expectCallerOf?: K;
   /** Whether the probe needs the app's CA (the app terminates TLS). */
   tls: boolean;
+  /** With rate-limited: how many requests the burst sends, and how many at once. */
+  burst?: { requests: number; concurrency: number };
 }
+
+export type Expectation = "success" | "failure" | "reached" | "rate-limited";
 
 /** What a check needs of an instance: its identity, its /ping URL, the app's TLS Secret if any. */
 export interface CheckEndpoint {
@@ -47,8 +54,8 @@ export interface Check {
   /** Whether the probe pod gets a sidecar (namespaces outside the mesh must not inject it). */
   inMesh: boolean;
   url: pulumi.Input<string>;
-  expect: "success" | "failure";
-  /** For failures: the network error expected, e.g. ECONNRESET. */
+  expect: Expectation;
+  /** For failures: the outcome expected, e.g. ECONNRESET. */
   expectError?: string;
   /** For successes: the caller SPIFFE ID the peer must report. */
   expectCaller?: pulumi.Input<string>;
@@ -56,6 +63,7 @@ export interface Check {
   caFile?: string;
   /** Secret mounted at TLS_MOUNT.path, where the app reads it (the app's certificate Secret, for caFile). */
   tlsSecretName?: pulumi.Input<string>;
+  burst?: { requests: number; concurrency: number };
 }
 
 /**
@@ -63,6 +71,9 @@ export interface Check {
  * seconds before every sidecar has received them: a single request could still see the old policy.
  */
 export const PROBE_HOLD = { timeoutMs: 10_000, attempts: 5, intervalMs: 1000, deadlineMs: 120_000 } as const;
+
+/** A burst is repeated until this many in a row meet the expectation: each is thousands of requests. */
+export const BURST_ATTEMPTS = 2;
 
 /** Scheduling, image pull and sidecar start-up, on top of the probe's own deadline. */
 const JOB_STARTUP_SECONDS = 60;
@@ -77,17 +88,38 @@ export function probeArgs(check: {
   expectError?: string;
   expectCaller?: string;
   caFile?: string;
+  burst?: { requests: number; concurrency: number };
 }): string[] {
+  const attempts = check.burst ? BURST_ATTEMPTS : PROBE_HOLD.attempts;
   const args = [
     IMAGE_PATHS.probe,
     ...["--url", check.url, "--expect", check.expect],
-    ...["--timeout", String(PROBE_HOLD.timeoutMs), "--attempts", String(PROBE_HOLD.attempts)],
+    ...["--timeout", String(PROBE_HOLD.timeoutMs), "--attempts", String(attempts)],
     ...["--interval", String(PROBE_HOLD.intervalMs), "--deadline", String(PROBE_HOLD.deadlineMs)],
   ];
+  if (check.burst) {
+    args.push("--burst", String(check.burst.requests), "--concurrency", String(check.burst.concurrency));
+  }
   if (check.expectError) args.push("--expect-error", check.expectError);
   if (check.expectCaller) args.push("--expect-caller", check.expectCaller);
   if (check.caFile) args.push("--cacert", check.caFile);
   return args;
+}
+
+/** What a check expects, as the stack output `verificationResults` says it. */
+export function describeExpectation(
+  check: Pick<Check, "expect" | "expectError" | "expectCaller" | "burst">,
+): string {
+  switch (check.expect) {
+    case "success":
+      return `success${check.expectCaller ? " naming the caller" : ""}`;
+    case "failure":
+      return `failure (${check.expectError ?? "any"})`;
+    case "reached":
+      return "an HTTP answer";
+    case "rate-limited":
+      return `HTTP 429 within a burst of ${check.burst?.requests ?? 0}, nothing else failing`;
+  }
 }
 
 /** Eight hex digits that change whenever anything the verification depends on changes. */
@@ -110,9 +142,10 @@ export function resolveCheck<K extends string>(
     namespace: from ? from.identity.namespace : outsideNamespace,
     serviceAccount: from?.identity.serviceAccount,
     inMesh: from !== undefined,
-    url: endpoints[c.to].url,
+    url: typeof c.to === "object" ? c.to.url : endpoints[c.to].url,
     expect: c.expect,
     expectError: c.expectError,
+    burst: c.burst,
     expectCaller:
       caller &&
       pulumi.all([caller.namespace, caller.serviceAccount]).apply(([n, sa]) => spiffeId(trustDomain, n, sa)),
@@ -205,6 +238,7 @@ export class Verification extends pulumi.ComponentResource {
                         expectError: check.expectError,
                         expectCaller,
                         caFile: check.caFile,
+                        burst: check.burst,
                       }),
                     ),
                     resources: {
@@ -226,10 +260,7 @@ export class Verification extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: args.dependsOn, customTimeouts: { create: "5m", update: "5m" } },
       );
-      const expected =
-        check.expect === "success"
-          ? `success${check.expectCaller ? " naming the caller" : ""}`
-          : `failure (${check.expectError ?? "any"})`;
+      const expected = describeExpectation(check);
       return { check: check.name, expected, succeeded: job.status.succeeded };
     });
     this.results = pulumi

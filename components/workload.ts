@@ -220,12 +220,16 @@ const byNamespace = (ns: Input<string>) => ({ matchLabels: { "kubernetes.io/meta
  * Only the traffic the service needs: its callers on the http port, Prometheus on the metrics and
  * sidecar ports; out to cluster DNS, istiod and the peers it pings.
  */
-export function networkPolicySpec(args: {
-  version?: string;
+/** Who may reach the app and whom it may reach, beyond cluster DNS and istiod. */
+export interface NetworkRules {
   callers: AllowedPeer[];
   scrapers: AllowedPeer[];
   pingTargets: AllowedPeer[];
-}): NetworkPolicySpec {
+  /** Further destinations of the pod (its sidecar's, e.g. the egress gateway or the span collector); any destination when `to` is absent. */
+  egress?: Array<{ to?: AllowedPeer[]; port: number }>;
+}
+
+export function networkPolicySpec(args: NetworkRules & { version?: string }): NetworkPolicySpec {
   const peer = (p: AllowedPeer) => ({
     namespaceSelector: byNamespace(p.namespace),
     ...(p.podLabels ? { podSelector: { matchLabels: p.podLabels } } : {}),
@@ -261,6 +265,9 @@ export function networkPolicySpec(args: {
   ];
   if (args.pingTargets.length > 0)
     egress.push({ to: args.pingTargets.map(peer), ports: [tcp(PORTS.http.port)] });
+  for (const rule of args.egress ?? []) {
+    egress.push({ ...(rule.to ? { to: rule.to.map(peer) } : {}), ports: [tcp(rule.port)] });
+  }
   return {
     podSelector: { matchLabels: args.version ? selectorLabels(args.version) : serviceSelector() },
     policyTypes: ["Ingress", "Egress"],

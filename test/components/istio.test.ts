@@ -1,4 +1,5 @@
 import { GATEWAY_RELEASE, Istio, gatewayPodLabels, type IstioArgs } from "../../components/istio";
+import { TRACING_PROVIDER } from "../../components/mesh";
 import {
   nameOf,
   namespaceOf,
@@ -24,6 +25,7 @@ const ARGS: IstioArgs = {
   gatewayReplicas: { min: 1, max: 1 },
   istiodReplicas: { min: 2, max: 4 },
   accessLogs: false,
+  outboundTrafficPolicy: "REGISTRY_ONLY",
 };
 const PLUGIN_CA = { certPem: "ca-cert", keyPem: "ca-key", rootCertPem: "root", chainPem: "chain" };
 
@@ -86,4 +88,23 @@ test("an istiod minimum above its maximum is refused", async () => {
   await expect(render({ istiodReplicas: { min: 3, max: 2 } })).rejects.toThrow(
     /istiodReplicas: min 3 and max 2/,
   );
+});
+
+describe("istiod's mesh config", () => {
+  const meshConfig = async (args: Partial<IstioArgs>) =>
+    release(await render(args), "istiod").inputs.values.meshConfig;
+
+  test("the outbound policy is the one asked for", async () => {
+    for (const mode of ["ALLOW_ANY", "REGISTRY_ONLY"] as const) {
+      expect((await meshConfig({ outboundTrafficPolicy: mode })).outboundTrafficPolicy).toEqual({ mode });
+    }
+  });
+
+  test("a collector becomes the one tracing provider, by the name the Telemetry selects", async () => {
+    const collector = { host: "otel.observability.svc.cluster.local", port: 4317 };
+    expect((await meshConfig({ tracing: collector })).extensionProviders).toEqual([
+      { name: TRACING_PROVIDER, opentelemetry: { service: collector.host, port: collector.port } },
+    ]);
+    expect((await meshConfig({})).extensionProviders).toBeUndefined();
+  });
 });

@@ -1,5 +1,15 @@
 import { PingpongService, type PingpongServiceArgs } from "../../components/pingpong-service";
-import { TLS_MOUNT, serviceHost } from "../../components/workload";
+import {
+  CANARY_HASH_ARG,
+  DEFAULT_ROLLOUT_STEPS,
+  ROLE_LABEL,
+  ROLES,
+  ROLLOUT_HASH_LABEL,
+  canarySteps,
+} from "../../components/rollout-spec";
+import { rolloutTrafficRouting } from "../../components/traffic";
+import { TLS_MOUNT, pingUrl, serviceHost } from "../../components/workload";
+import { specErrors } from "../program/crd-schema";
 import { plan } from "../../stacks/plan";
 import { parseSettings } from "../../stacks/settings";
 import {
@@ -8,9 +18,11 @@ import {
   nameOf,
   ofType,
   runComponent,
+  selects,
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
 
 /** One pingpong instance alone: how its objects refer to each other, for each shape of its arguments. */
@@ -23,6 +35,7 @@ const T = {
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
   netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   secret: "kubernetes:core/v1:Secret",
+  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
 } as const;
 
 // The shared part of the arguments as the plan gives it for prod (autoscaling and a budget).
@@ -44,7 +57,14 @@ const NO_SCALING: PingpongServiceArgs = {
 const render = (args: PingpongServiceArgs): Promise<ProgramRun> =>
   runComponent(() => {
     const svc = new PingpongService("pingpong-a", args);
-    return { url: svc.url, host: svc.host, identity: svc.identity, deployment: svc.deploymentName };
+    return {
+      url: svc.url,
+      host: svc.host,
+      identity: svc.identity,
+      deployment: svc.deploymentName,
+      rollout: svc.rolloutName,
+      canaryUrl: svc.canaryUrl,
+    };
   });
 const one = (run: ProgramRun, type: string): Recorded => {
   const found = ofType(run, type);
@@ -185,5 +205,92 @@ describe("terminating TLS, behind a private registry, under a NetworkPolicy", ()
     const ports = containerOf(d).ports.map((p: { containerPort: number }) => p.containerPort);
     const rule = netpol.inputs.spec.ingress[0];
     for (const p of rule.ports) expect(ports).toContain(p.port);
+  });
+});
+
+describe("under an Argo Rollout, autoscaled, with a budget", () => {
+  const routing = rolloutTrafficRouting({ stableSubset: "stable", canarySubset: "canary" });
+  const rolloutArgs = { analysisTemplate: "checks", trafficRouting: routing };
+  const args: PingpongServiceArgs = { ...BASE, rollout: rolloutArgs };
+  let run: ProgramRun;
+  beforeAll(async () => (run = await render(args)));
+  const rollout = () => one(run, T.rollout);
+  const services = () => ofType(run, T.service);
+  const canaryService = () => services().find((s) => nameOf(s) !== "pingpong")!;
+  /** A pod of the template as the controller labels it: its ReplicaSet's hash and its role's ephemeral label. */
+  const pod = (role: keyof typeof ROLES, hash: string) => ({
+    ...podLabelsOf(rollout()),
+    [ROLLOUT_HASH_LABEL]: hash,
+    [ROLE_LABEL]: ROLES[role],
+  });
+
+  test("a Rollout replaces the Deployments; its selector selects its pods and pins no version", () => {
+    expect(ofType(run, T.deployment)).toEqual([]);
+    const { selector } = rollout().inputs.spec;
+    expect(selects(selector, podLabelsOf(rollout()))).toBe(true);
+    expect(selector.matchLabels).not.toHaveProperty("version");
+    expect(containerOf(rollout()).image).toBe(BASE.image);
+  });
+
+  test("the Service selects canary and stable pods; the canary Service only the canary's, on the same ports", () => {
+    const main = services().find((s) => nameOf(s) === "pingpong")!;
+    const selectorOf = (s: Recorded) => ({ matchLabels: s.inputs.spec.selector });
+    for (const role of ["canary", "stable"] as const) {
+      expect(selects(selectorOf(main), pod(role, "h"))).toBe(true);
+      expect(selects(selectorOf(canaryService()), pod(role, "h"))).toBe(role === "canary");
+    }
+    expect(canaryService().inputs.spec.ports).toEqual(main.inputs.spec.ports);
+  });
+
+  test("the autoscaler scales the Rollout by name; the Rollout declares no replicas", () => {
+    expect(one(run, T.hpa).inputs.spec.scaleTargetRef).toEqual({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Rollout",
+      name: nameOf(rollout()),
+    });
+    expect(rollout().inputs.spec).not.toHaveProperty("replicas");
+  });
+
+  test("the budget covers canary and stable pods alike", () => {
+    const { selector } = one(run, T.pdb).inputs.spec;
+    for (const role of ["canary", "stable"] as const) expect(selects(selector, pod(role, role))).toBe(true);
+  });
+
+  test("the canary shifts traffic where it is told and runs the template on the canary's hash", () => {
+    const { canary } = rollout().inputs.spec.strategy;
+    expect(canary.trafficRouting).toEqual({ istio: routing });
+    const analyses = canary.steps.flatMap((s: Recorded["inputs"]) => (s.analysis ? [s.analysis] : []));
+    expect(analyses).toHaveLength(DEFAULT_ROLLOUT_STEPS.filter((s) => s === "analysis").length);
+    for (const a of analyses) {
+      expect(a.templates).toEqual([{ templateName: "checks" }]);
+      expect(a.args).toEqual([{ name: CANARY_HASH_ARG, valueFrom: { podTemplateHashValue: "Latest" } }]);
+    }
+  });
+
+  test("pods spread per ReplicaSet by the hash label a Rollout's pods carry", () => {
+    for (const c of rollout().inputs.spec.template.spec.topologySpreadConstraints)
+      expect(c.matchLabelKeys).toEqual([ROLLOUT_HASH_LABEL]);
+  });
+
+  test("outputs name the Rollout and the canary Service's /ping; the identity is the pods' account", () => {
+    expect(run.outputs).toMatchObject({ deployment: nameOf(rollout()), rollout: nameOf(rollout()) });
+    expect(run.outputs.canaryUrl).toBe(pingUrl(NAMESPACE, nameOf(canaryService())));
+    const serviceAccount = nameOf(one(run, T.account));
+    expect(run.outputs.identity).toEqual({ namespace: NAMESPACE, serviceAccount });
+  });
+
+  test("without an autoscaler the Rollout declares the replicas; refused: a Rollout beside a fixed canary", async () => {
+    const fixed = await render({ ...NO_SCALING, rollout: rolloutArgs });
+    expect(one(fixed, T.rollout).inputs.spec.replicas).toBe(NO_SCALING.replicas);
+    await expect(render({ ...args, canary: { version: "v2", replicas: 1 } })).rejects.toThrow(/exclude/);
+    expect(() => canarySteps([{ setWeight: 120 }], "checks")).toThrow(/setWeight 120/);
+  });
+
+  describeWithReference("against the Rollout CRD schema", () => {
+    test("the Rollout's spec is valid, and the schema refuses an unknown field", () => {
+      const errors = (spec: object) => specErrors("argoproj.io/v1alpha1", "Rollout", spec);
+      expect(errors(rollout().inputs.spec)).toEqual([]);
+      expect(errors({ ...rollout().inputs.spec, replica: 1 })).not.toEqual([]);
+    });
   });
 });

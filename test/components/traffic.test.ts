@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Traffic, type TrafficArgs } from "../../components/traffic";
+import { Traffic, type LoadBalancer, type TrafficArgs } from "../../components/traffic";
 import { PORTS, selectorLabels } from "../../components/workload";
 import { plan, type InstanceKey } from "../../stacks/plan";
 import { parseSettings } from "../../stacks/settings";
@@ -12,6 +12,8 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { specErrors } from "../program/crd-schema";
+import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
 
 /**
@@ -30,7 +32,8 @@ type Args = Omit<TrafficArgs, "controlPlane">;
 
 /** What index.ts passes to the Traffic of instance `key`, for a stack and config. */
 function argsFor(stack: string, config: Config, key: InstanceKey = "b"): Args {
-  const s = parseSettings(engineConfig({ ...stackConfig(stack), ...config }), stack);
+  // Canary analysis (on by default in dev) excludes the fixed canaries these tests ask for.
+  const s = parseSettings(engineConfig({ ...stackConfig(stack), canaryAnalysis: false, ...config }), stack);
   const instance = plan(s).instances[key];
   // The program passes the Service's namespace and host: the plan's, once the Service exists.
   return { ...instance.traffic, namespace: instance.namespace, host: instance.host };
@@ -127,6 +130,7 @@ describe.each(["dev", "prod"])("without a canary, with the %s resilience", (stac
   test("outlier detection and the connection pool are the resilience settings", () => {
     const { outlier, connectionPool } = args.resilience;
     expect(r.rule.trafficPolicy).toEqual({
+      ...(args.loadBalancer ? { loadBalancer: args.loadBalancer } : {}),
       outlierDetection: {
         consecutive5xxErrors: outlier.consecutive5xxErrors,
         interval: `${outlier.intervalSeconds}s`,
@@ -256,5 +260,39 @@ describe("fault injection", () => {
         delay: { percentage: { value: 50 }, fixedDelay: duration(args.resilience.faults.delayMs) },
       });
     }
+  });
+});
+
+describe("load balancing", () => {
+  const base = argsFor("dev", {});
+  const hash = { httpHeaderName: "x-user" };
+  const simple = (["ROUND_ROBIN", "LEAST_REQUEST"] as const).map((p): LoadBalancer => ({ simple: p }));
+  const policies: LoadBalancer[] = [...simple, { consistentHash: hash }];
+  const ruleWith = async (loadBalancer?: LoadBalancer) => (await render({ ...base, loadBalancer })).rule;
+
+  test.each(policies)("%j is the DestinationRule's loadBalancer, beside outlier detection", async (lb) => {
+    const { trafficPolicy } = await ruleWith(lb);
+    expect(trafficPolicy.loadBalancer).toEqual(lb);
+    expect(trafficPolicy.outlierDetection.interval).toBe(`${base.resilience.outlier.intervalSeconds}s`);
+  });
+
+  test("without a policy the rule names none (Istio picks its default); the plan passes the configured one", async () => {
+    expect((await ruleWith(undefined)).trafficPolicy).not.toHaveProperty("loadBalancer");
+    const hashed = argsFor("dev", { loadBalancer: "CONSISTENT_HASH", loadBalancerHashHeader: "x-session" });
+    expect(hashed.loadBalancer).toEqual({ consistentHash: { httpHeaderName: "x-session" } });
+  });
+
+  describeWithReference("against the DestinationRule schema", () => {
+    test.each(policies)("%j is valid", async (lb) => {
+      expect(specErrors("networking.istio.io/v1", "DestinationRule", await ruleWith(lb))).toEqual([]);
+    });
+
+    test("the schema refuses simple and consistentHash together, so the check can fail", () => {
+      const both = {
+        host: "h",
+        trafficPolicy: { loadBalancer: { simple: "ROUND_ROBIN", consistentHash: hash } },
+      };
+      expect(specErrors("networking.istio.io/v1", "DestinationRule", both)).not.toEqual([]);
+    });
   });
 });

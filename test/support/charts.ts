@@ -142,3 +142,96 @@ export function injectionTemplate(istioVersion: string): string {
   if (!version) throw new Error(`no istiod reference data for Istio ${istioVersion}`);
   return chartFile("istiod", version, join("files", "injection-template.yaml"));
 }
+
+/**
+ * Values a chart takes beyond the keys of its values.yaml, each from the upstream source that says
+ * so. A map `{}` is open (any keys below it); a leaf names the JSON type the source gives.
+ */
+const BEYOND_VALUES_YAML: Record<string, Record<string, Json>> = {
+  jaeger: {
+    // jaegertracing/helm-charts tag jaeger-4.11.1, charts/jaeger/templates/jaeger/jaeger-deploy.yaml:
+    // `{{- with .Values.jaeger.resources }}` (values.yaml has the key commented out).
+    "4.11.1": { jaeger: { resources: {} } },
+  },
+  "kube-prometheus-stack": {
+    // The grafana subchart's own values, open maps at their defaults: grafana-community/helm-charts
+    // charts/grafana/values.yaml `dashboardProviders: {}` and `dashboards: {}` at grafana-12.3.3
+    // (the dependency of 85.1.2) and grafana-12.11.1 (of 88.5.3).
+    "85.1.2": { grafana: { dashboardProviders: {}, dashboards: {} } },
+    "88.5.3": { grafana: { dashboardProviders: {}, dashboards: {} } },
+  },
+  "kiali-server": {
+    // The chart renders all of .Values into Kiali's config (kiali/helm-charts v2.29.0
+    // kiali-server/templates/configmap.yaml), so Kiali CR keys are values too. Keys and types of
+    // spec.external_services.{prometheus,grafana,tracing} in kiali/kiali-operator v2.29.0
+    // crd-docs/crd/kiali.io_kialis.yaml, without those marked "DEPRECATED" (in_cluster_url, url).
+    "2.29.0": {
+      external_services: {
+        prometheus: {
+          auth: {},
+          cache_duration: "integer",
+          cache_enabled: "boolean",
+          cache_expiration: "integer",
+          custom_headers: {},
+          enabled: "boolean",
+          health_check_url: "string",
+          is_core: "boolean",
+          query_scope: {},
+          thanos_proxy: {},
+          url: "string",
+        },
+        grafana: {
+          auth: {},
+          dashboards: "array",
+          datasource_uid: "string",
+          enabled: "boolean",
+          external_url: "string",
+          health_check_url: "string",
+          internal_url: "string",
+          is_core: "boolean",
+        },
+        tracing: {
+          auth: {},
+          custom_headers: {},
+          disable_version_check: "boolean",
+          enabled: "boolean",
+          external_url: "string",
+          grpc_port: "integer",
+          health_check_url: "string",
+          internal_url: "string",
+          is_core: "boolean",
+          namespace_selector: "boolean",
+          provider: "string",
+          query_scope: {},
+          query_timeout: "integer",
+          tempo_config: {},
+          use_grpc: "boolean",
+          use_waypoint_name: "boolean",
+          whitelist_istio_system: "array",
+        },
+      },
+    },
+  },
+};
+
+/** The keys `chart` at `version` takes beyond its values.yaml (see BEYOND_VALUES_YAML); {} if none. */
+export function valuesBeyondDefaults(chart: string, version: string): Json {
+  return BEYOND_VALUES_YAML[chart]?.[version] ?? {};
+}
+
+/** Everything a chart takes: its defaults, and the keys its sources add to them. */
+// Chart values are arbitrary YAML; tests narrow them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function acceptedValues(chart: string, version: string): Record<string, any> {
+  return deepMerge(valuesBeyondDefaults(chart, version), chartDefaults(chart, version));
+}
+
+/** Paths of `values` that `chart` at `version` does not take (unknownValuePaths over acceptedValues). */
+export function unknownChartValuePaths(
+  chart: string,
+  version: string,
+  values: Json,
+  opaque: string[] = [],
+): string[] {
+  return unknownValuePaths(values, acceptedValues(chart, version), opaque);
+}

@@ -90,6 +90,11 @@ function computedState(type: string, name: string, inputs: KnownInputs): Record<
     };
   }
   if (type === "kubernetes:batch/v1:Job") return { status: { succeeded: 1 } };
+  if (type === "random:index/randomPassword:RandomPassword") {
+    // As many characters as asked for (up to 64), the same for the same name in every run.
+    const length = Number((inputs as { length?: number }).length ?? 16);
+    return { result: fakeDigest(name).slice(7, 7 + length) };
+  }
   if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
     // Pulumi auto-names objects without metadata.name: logical name plus a random suffix.
     return { metadata: { ...inputs.metadata, name: `${name}-${fakeDigest(name).slice(7, 15)}` } };

@@ -1,0 +1,207 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvoyFilterSpec, EnvoyHttpFilterPatch, EnvoyPatchContext } from "./crds";
+import { standardLabels } from "./labels";
+
+/**
+ * Local (per-proxy) rate limiting. Istio 1.31 has no API of its own for it: istio.io's task
+ * "Enabling Rate Limits using Envoy" (content/en/docs/tasks/policy-enforcement/rate-limit/index.md,
+ * section "Local rate limit") inserts Envoy's `envoy.filters.http.local_ratelimit` with an
+ * EnvoyFilter, and the shapes below follow that page.
+ */
+
+/** The token bucket of one proxy. */
+export interface RateLimit {
+  /** Tokens added every second: the sustained requests per second one proxy admits. */
+  requestsPerSecond: number;
+  /** The bucket's size: requests admitted at once; at least requestsPerSecond. */
+  burst: number;
+}
+
+/** Envoy's names as the istio.io task spells them. */
+export const ENVOY = {
+  localRateLimit: "envoy.filters.http.local_ratelimit",
+  connectionManager: "envoy.filters.network.http_connection_manager",
+  router: "envoy.filters.http.router",
+} as const;
+
+/** The filter's config as Envoy's LocalRateLimit message names its fields. */
+export interface LocalRateLimitConfig {
+  stat_prefix: string;
+  token_bucket: { max_tokens: number; tokens_per_fill: number; fill_interval: string };
+  filter_enabled: RuntimeFraction;
+  filter_enforced: RuntimeFraction;
+  response_headers_to_add: Array<{ append: boolean; header: { key: string; value: string } }>;
+}
+
+interface RuntimeFraction {
+  runtime_key: string;
+  default_value: { numerator: number; denominator: "HUNDRED" };
+}
+
+/** The HTTP filter the patch inserts, wrapped in a TypedStruct as the istio.io task does. */
+export interface LocalRateLimitFilter {
+  name: typeof ENVOY.localRateLimit;
+  typed_config: {
+    "@type": "type.googleapis.com/udpa.type.v1.TypedStruct";
+    type_url: "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
+    value: LocalRateLimitConfig;
+  };
+}
+
+/** What a request over the limit gets back, for the verification to expect. */
+export interface LimitedAnswer {
+  status: number;
+  header: { name: string; value: string };
+}
+
+/**
+ * Envoy answers 429 unless LocalRateLimit.status says otherwise (envoyproxy/envoy
+ * api/envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.proto, field `status`:
+ * "Defaults to 429 (TooManyRequests)"); the patch leaves `status` unset. The header is the one the
+ * istio.io task adds to limited answers.
+ */
+export function limitedAnswer(): LimitedAnswer {
+  return { status: 429, header: { name: "x-local-rate-limit", value: "true" } };
+}
+
+/** Throws naming the argument when the bucket cannot be what Envoy's TokenBucket accepts. */
+export function checkRateLimit(limit: RateLimit): void {
+  // TokenBucket.max_tokens and tokens_per_fill are uint32 > 0 (envoyproxy/envoy
+  // api/envoy/type/v3/token_bucket.proto).
+  for (const key of ["requestsPerSecond", "burst"] as const) {
+    const v = limit[key];
+    if (!Number.isInteger(v) || v <= 0)
+      throw new Error(`LocalRateLimit: ${key} must be a whole number above 0, got ${v}`);
+  }
+  if (limit.burst < limit.requestsPerSecond)
+    throw new Error(
+      `LocalRateLimit: burst must be at least requestsPerSecond (${limit.requestsPerSecond}), got ${limit.burst}`,
+    );
+}
+
+// LocalRateLimit.filter_enabled and filter_enforced default to 0% "for safety": without both at
+// 100% the filter counts but limits nothing (local_rate_limit.proto).
+const always = (runtimeKey: string): RuntimeFraction => ({
+  runtime_key: runtimeKey,
+  default_value: { numerator: 100, denominator: "HUNDRED" },
+});
+
+/**
+ * The HTTP_FILTER patch inserting the local rate limit into the HTTP connection manager.
+ *
+ * SIDECAR_INBOUND is the istio.io task's patch: INSERT_BEFORE with no sub-filter selected puts the
+ * filter at the front of the chain (istio/api networking/v1alpha3/envoy_filter.proto,
+ * Patch.Operation.INSERT_BEFORE: "If no filter is selected, the specified filter will be inserted
+ * at the front of the list").
+ *
+ * GATEWAY is derived, not documented: the task shows a gateway only for the global limit, inserting
+ * `envoy.filters.http.ratelimit` before the sub-filter `envoy.filters.http.router`; this inserts
+ * the local filter of the inbound patch at that same place.
+ */
+export function localRateLimitPatch(context: EnvoyPatchContext, limit: RateLimit): EnvoyHttpFilterPatch {
+  checkRateLimit(limit);
+  const answer = limitedAnswer();
+  const value: LocalRateLimitFilter = {
+    name: ENVOY.localRateLimit,
+    typed_config: {
+      "@type": "type.googleapis.com/udpa.type.v1.TypedStruct",
+      type_url: "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+      value: {
+        stat_prefix: "http_local_rate_limiter",
+        // The bucket starts full (TokenBucket.max_tokens "is also the number of tokens that the
+        // bucket initially contains") and gains tokens_per_fill every fill_interval.
+        token_bucket: {
+          max_tokens: limit.burst,
+          tokens_per_fill: limit.requestsPerSecond,
+          fill_interval: "1s",
+        },
+        filter_enabled: always("local_rate_limit_enabled"),
+        filter_enforced: always("local_rate_limit_enforced"),
+        // `append: false` as the task writes it: the header replaces any of the same name.
+        response_headers_to_add: [
+          { append: false, header: { key: answer.header.name, value: answer.header.value } },
+        ],
+      },
+    },
+  };
+  const filter =
+    context === "GATEWAY"
+      ? { name: ENVOY.connectionManager, subFilter: { name: ENVOY.router } }
+      : { name: ENVOY.connectionManager };
+  return {
+    applyTo: "HTTP_FILTER",
+    match: { context, listener: { filterChain: { filter } } },
+    patch: { operation: "INSERT_BEFORE", value },
+  };
+}
+
+/** One target's EnvoyFilter spec: the patch on the pods labelled `podLabels`. */
+export function localRateLimitSpec(
+  podLabels: Record<string, string>,
+  context: EnvoyPatchContext,
+  limit: RateLimit,
+): EnvoyFilterSpec {
+  // The selector's "scope of label search is restricted to the configuration namespace" (istio/api
+  // type/v1beta1/selector.proto, WorkloadSelector.labels): the pods of the target's namespace only.
+  return {
+    workloadSelector: { labels: { ...podLabels } },
+    configPatches: [localRateLimitPatch(context, limit)],
+  };
+}
+
+/** Proxies whose inbound HTTP the limit applies to. */
+export interface RateLimitTarget {
+  /** Names the EnvoyFilter (`<name>-local-ratelimit`) and its Pulumi resource. */
+  name: string;
+  /** The pods' namespace: the EnvoyFilter lives there. */
+  namespace: pulumi.Input<string>;
+  /** Labels every pod to limit carries (the workloadSelector). */
+  podLabels: Record<string, string>;
+  /** SIDECAR_INBOUND for an injected workload, GATEWAY for an Istio gateway's pods. */
+  context: EnvoyPatchContext;
+}
+
+export interface LocalRateLimitArgs extends RateLimit {
+  /** One EnvoyFilter per target, each with the same token bucket (per proxy, not per Service). */
+  targets: RateLimitTarget[];
+  /** Istio's control plane: the EnvoyFilters wait for it (its CRDs and webhooks). */
+  controlPlane: pulumi.Resource[];
+}
+
+/**
+ * A token bucket in every targeted proxy. Each pod's Envoy keeps its own bucket, shared by its
+ * worker threads (LocalRateLimit.local_rate_limit_per_downstream_connection, default false): N pods
+ * admit N times the rate.
+ */
+export class LocalRateLimit extends pulumi.ComponentResource {
+  /** `<namespace>/<name>` of each EnvoyFilter, in the order of the targets. */
+  public readonly filterNames: pulumi.Output<string[]>;
+
+  constructor(name: string, args: LocalRateLimitArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pingpong:traffic:LocalRateLimit", name, {}, opts);
+    const limit = { requestsPerSecond: args.requestsPerSecond, burst: args.burst };
+    // Checked first, so a bad limit fails before any child exists, even without targets.
+    checkRateLimit(limit);
+    const specs = args.targets.map((t) => localRateLimitSpec(t.podLabels, t.context, limit));
+    const labels = standardLabels("pingpong", "rate-limit");
+    const childOpts = { parent: this, dependsOn: args.controlPlane };
+    const filters = args.targets.map(
+      (t, i) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-${t.name}`,
+          {
+            apiVersion: "networking.istio.io/v1alpha3",
+            kind: "EnvoyFilter",
+            metadata: { name: `${t.name}-local-ratelimit`, namespace: t.namespace, labels },
+            spec: specs[i],
+          },
+          childOpts,
+        ),
+    );
+    this.filterNames = pulumi.all(
+      filters.map((f) => pulumi.interpolate`${f.metadata.namespace}/${f.metadata.name}`),
+    );
+    this.registerOutputs({ filterNames: this.filterNames });
+  }
+}
