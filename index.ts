@@ -1,16 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CanaryAnalysis } from "./components/canary-analysis";
 import { Certificates } from "./components/certificates";
 import { PingpongImage } from "./components/image";
 import { AppTlsSecrets, edgeIngress } from "./components/ingress";
 import { GATEWAY_RELEASE, Istio, gatewayPodLabels } from "./components/istio";
+import { Egress } from "./components/egress";
+import { Kiali } from "./components/kiali";
 import { MeshSecurity } from "./components/mesh-security";
 import { Namespaces } from "./components/namespaces";
 import { Observability } from "./components/observability";
 import { PingpongService } from "./components/pingpong-service";
+import { LocalRateLimit } from "./components/rate-limit";
+import { PULL_SECRET_NAME } from "./components/pull-secret";
 import { OperatorAccess } from "./components/rbac";
-import { Traffic, meshRoutes } from "./components/traffic";
+import { ArgoRollouts } from "./components/rollouts";
+import { Traffic, meshRoutes, rolloutTrafficRouting } from "./components/traffic";
 import { Toolbox } from "./components/toolbox";
+import { Jaeger } from "./components/tracing";
 import { Verification } from "./components/verification";
 import { PRIMARY_VERSION } from "./components/workload";
 import { loadSettings } from "./stacks";
@@ -33,7 +40,10 @@ function pingpong() {
   const image = new PingpongImage("pingpong-image", { ...p.image, credentials: s.image.credentials });
   const { pullCredentials } = image;
   const certs = new Certificates("certificates", p.certificates);
-  const istio = new Istio("istio", { ...p.istio, pluginCa: certs.intermediate }, onCluster);
+  const { tracing: t, kiali: k, egress: e, rateLimit: limit, delivery: d } = p.addons;
+  const jaeger = t?.jaeger && new Jaeger("jaeger", t.jaeger, onCluster);
+  const tracing = jaeger ? jaeger.otlp : p.istio.tracing;
+  const istio = new Istio("istio", { ...p.istio, tracing, pluginCa: certs.intermediate }, onCluster);
   const { controlPlane } = istio;
   // The pingpong namespaces wait for istiod and istio-cni: pods created earlier would start without a sidecar.
   const ns = new Namespaces(
@@ -50,13 +60,30 @@ function pingpong() {
         )
       : undefined;
 
+  // Automated canary analysis: the controller, and the template the instance's Rollout runs.
+  const rollouts = d && new ArgoRollouts("argo-rollouts", d, onCluster);
+  const analysed = d && {
+    ...d,
+    namespace: ns.names[d.instance],
+    canaryUrl: PingpongService.canaryUrlIn(ns.names[d.instance]),
+    image: image.ref,
+    imagePullSecretName: pullCredentials && PULL_SECRET_NAME,
+    dependsOn: rollouts?.ready,
+  };
+  const analysis = analysed && new CanaryAnalysis("canary-analysis", analysed, onCluster);
   const svc = forEachInstance((key) => {
-    const { target, network, canary } = p.instances[key];
+    const { target, network, canary, traffic: routing } = p.instances[key];
+    const rollout = analysis &&
+      routing.analysis && {
+        analysisTemplate: analysis.templateName,
+        trafficRouting: rolloutTrafficRouting(routing.analysis),
+        dependsOn: rollouts?.ready,
+      };
     const tls = appTls && { secretName: appTls.secretNames[key] };
     const args = { ...p.workload, namespace: ns.names[key], image: image.ref, pullCredentials, tls };
     const service = new PingpongService(
       `pingpong-${key}`,
-      { ...args, target, canary, networkPolicy: network },
+      { ...args, target, canary, rollout, networkPolicy: network },
       onCluster,
     );
     const { namespace, host } = service;
@@ -65,9 +92,11 @@ function pingpong() {
   });
   const protect = (key: InstanceKey) => ({
     namespace: svc[key].namespace,
-    callers: p.instances[key].callers.map((c) =>
-      c.kind === "instance" ? svc[c.instance].identity : c.identity,
-    ),
+    callers: p.instances[key].callers.map((c) => {
+      if (c.kind === "instance") return svc[c.instance].identity;
+      // The acceptance Job's real ServiceAccount, which the analysis creates under the planned name.
+      return c.kind === "acceptance" && analysis ? analysis.acceptanceIdentity : c.identity;
+    }),
   });
   const security = new MeshSecurity(
     "mesh-security",
@@ -91,6 +120,15 @@ function pingpong() {
   };
   edgeIngress("ingress", { ...edge, ...certs.server, backend, gateway }, onCluster);
 
+  const allowed = INSTANCE_KEYS.map((key) => svc[key].identity);
+  const egress = e && new Egress("egress", { ...e, allowed, controlPlane }, onCluster);
+  const targets = limit?.targets.map(({ on, ...target }) => ({
+    ...target,
+    namespace: on === "gateway" ? istio.gatewayNamespace : svc[on].namespace,
+  }));
+  const limits =
+    limit && targets && new LocalRateLimit("rate-limit", { ...limit, targets, controlPlane }, onCluster);
+
   new OperatorAccess("operators", { namespaces: ns.names, group: s.rbac.operatorGroup }, onCluster);
   new Toolbox("toolbox", { namespace: ns.names.c, image: s.verification.toolboxImage }, onCluster);
   const observability = new Observability(
@@ -100,9 +138,13 @@ function pingpong() {
       namespaces: forEachInstance((k) => svc[k].namespace),
       istioRootNamespace: istio.systemNamespace,
       controlPlane,
+      jaegerQueryUrl: jaeger?.queryUrl,
     },
     onCluster,
   );
+  const kialiDeps = [...controlPlane, ...observability.installed];
+  const kiali =
+    k && new Kiali("kiali", { ...k, tracingUrl: jaeger?.queryGrpcUrl, controlPlane: kialiDeps }, onCluster);
 
   const endpoints = forEachInstance((k) => ({
     identity: svc[k].identity,
@@ -119,15 +161,16 @@ function pingpong() {
             endpoints,
             outsideNamespace: ns.names.c,
             trustDomain: s.mesh.trustDomain,
-            triggers: [image.ref, certs.caCertPem, security.policyFingerprint, p.edge.mode],
-            dependsOn: [svc.a, svc.b, security],
+            // What the checks prove changes with these: the plan's checks carry the egress hosts and limits.
+            triggers: [image.ref, certs.caCertPem, security.policyFingerprint, p.edge.mode, p.checks],
+            dependsOn: [svc.a, svc.b, security, ...[egress, limits].filter((c) => c !== undefined)],
             pullCredentials,
           },
           onCluster,
         )
       : undefined;
 
-  const components = { svc, image, istio, certs, security, verification, observability };
+  const components = { svc, image, istio, certs, security, verification, observability, jaeger, kiali };
   return stackOutputs({ s, p, namespaces: ns.names, ...components });
 }
 

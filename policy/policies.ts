@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { pdbConsistentWithHpa } from "./availability";
 import { gatewayTls, loadBalancers } from "./edge";
+import { registryOnlyEgress } from "./egress";
 import { strictMtls } from "./mesh";
 import { imagesPinned, probes, resourceLimits, restrictedSecurityContext } from "./pods";
 
@@ -19,4 +20,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   loadBalancers,
   gatewayTls,
   pdbConsistentWithHpa,
+  registryOnlyEgress,
 ];

@@ -21,6 +21,7 @@ export const POLICY_NAMES = {
   loadBalancers: "loadbalancer-only-for-ingress-gateway",
   gatewayTls: "istio-gateway-tls",
   pdbHpa: "pdb-consistent-with-hpa",
+  registryOnly: "egress-registry-only",
 } as const;
 
 const label = (type: string, name: string | undefined) =>

@@ -1,8 +1,13 @@
-import { MONITORING_MODES } from "../components/types";
-import { DNS_LABEL, parseLabels } from "./formats";
-import { between, int, matches, oneOf, str } from "./key";
+import { MONITORING_MODES, TRACING_BACKENDS } from "../components/types";
+import { DNS_LABEL, HOST_NAME, parseLabels } from "./formats";
+import { between, bool, int, matches, oneOf, str } from "./key";
 
-/** Rows of the settings table: Prometheus, the PodMonitors, the Grafana dashboard, tracing. */
+const chartVersion = (example: string) => ({
+  valid: matches(/^\d+\.\d+\.\d+$/),
+  expected: `a chart version such as ${example}`,
+});
+
+/** Rows of the settings table: Prometheus, the PodMonitors, Grafana and its dashboards, tracing, Kiali. */
 
 export const OBSERVABILITY_KEYS = {
   monitoring: oneOf(MONITORING_MODES, {
@@ -34,13 +39,51 @@ export const OBSERVABILITY_KEYS = {
     valid: (v: string) => v === "" || DNS_LABEL.test(v),
     expected: "a DNS label, or empty for no dashboard",
   }),
+  istioDashboards: bool({
+    description:
+      "Load Istio's published Grafana dashboards (mesh, service, workload, control plane) from grafana.com into the installed Grafana (monitoring=install).",
+    default: { dev: true, staging: false, prod: false },
+  }),
+  tracing: oneOf(TRACING_BACKENDS, {
+    description:
+      "Where the sidecars send spans: jaeger (installed in tracingNamespace), external (tracingCollector), none.",
+    default: { dev: "jaeger", staging: "external", prod: "external" },
+  }),
+  tracingCollector: str({
+    description: "OTLP/gRPC collector as host:port, when tracing is external.",
+    optional: true,
+    valid: (v: string) => {
+      const m = /^(.+):(\d{1,5})$/.exec(v);
+      return m !== null && HOST_NAME.test(m[1]) && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+    },
+    expected: "host:port, e.g. otel-collector.observability.svc.cluster.local:4317",
+  }),
   traceSamplingPercent: int({
-    description: "Percent of requests traced. Must be 0: no tracing provider is configured yet.",
-    default: 0,
+    description: "Percent of pings traced (the pinger's sampling decision, which every sidecar follows).",
+    default: { dev: 100, staging: 10, prod: 1 },
     range: between(0, 100, "a percentage"),
-    // Sampled spans need a tracing provider (meshConfig.extensionProviders); without one istiod
-    // only logs "Provider lookup failed" and nothing is traced.
-    valid: (v: number) => v === 0,
-    expected: "0: no tracing provider is configured, so sampled spans would go nowhere",
+  }),
+  tracingNamespace: str({
+    description: "Namespace the Jaeger backend is installed in, when tracing is jaeger.",
+    default: "tracing",
+    valid: matches(DNS_LABEL),
+    expected: "a DNS label",
+  }),
+  jaegerChartVersion: str({
+    description: "Version of the jaeger chart (jaegertracing/helm-charts) when tracing is jaeger.",
+    // jaegertracing/helm-charts charts/jaeger/Chart.yaml version 4.11.1 (commit 6c602b54).
+    default: "4.11.1",
+    ...chartVersion("4.11.1"),
+  }),
+  kiali: bool({
+    description:
+      "Install Kiali (read-only, anonymous) in monitoringNamespace, wired to the stack's Prometheus, Grafana and Jaeger.",
+    default: { dev: true, staging: false, prod: false },
+  }),
+  kialiChartVersion: str({
+    description: "Version of the kiali-server chart when kiali is on.",
+    // kiali/helm-charts tag v2.29.0.
+    default: "2.29.0",
+    ...chartVersion("2.29.0"),
   }),
 } as const;

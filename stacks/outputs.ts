@@ -1,9 +1,11 @@
 import type { Certificates } from "../components/certificates";
 import type { PingpongImage } from "../components/image";
 import type { Istio } from "../components/istio";
+import type { Kiali } from "../components/kiali";
 import type { MeshSecurity } from "../components/mesh-security";
 import type { Observability } from "../components/observability";
 import type { PingpongService } from "../components/pingpong-service";
+import type { Jaeger } from "../components/tracing";
 import type { Verification } from "../components/verification";
 import type * as pulumi from "@pulumi/pulumi";
 import type { InstanceKey, Plan } from "./plan";
@@ -21,6 +23,8 @@ export interface OutputSources {
   security: MeshSecurity;
   verification?: Verification;
   observability: Observability;
+  jaeger?: Jaeger;
+  kiali?: Kiali;
 }
 
 /**
@@ -61,6 +65,10 @@ export function stackOutputs(o: OutputSources) {
     mtlsModes: o.security.mtlsModes,
     verificationResults: o.verification?.results ?? {},
     dashboardUid,
+    /** The Jaeger UI (in-cluster URL, and how to reach it from a workstation); null when not installed. */
+    jaeger: o.jaeger ? { url: o.jaeger.queryUrl, portForward: o.jaeger.portForward } : null,
+    /** Kiali, read-only; null when not installed. */
+    kiali: o.kiali ? { url: o.kiali.url, portForward: o.kiali.portForward } : null,
     summary,
   };
 }

@@ -1,5 +1,7 @@
 import { PATHS } from "../app/src/contract";
+import { ACCEPTANCE_POD_LABELS, ACCEPTANCE_SERVICE_ACCOUNT } from "../components/canary-analysis";
 import { GATEWAY_RELEASE } from "../components/istio";
+import { ROLES } from "../components/rollout-spec";
 import { VERIFIER_LABELS, type CheckSpec } from "../components/verification";
 import {
   APP_NAME,
@@ -16,6 +18,8 @@ import type { ObservabilityArgs } from "../components/observability";
 import type { MeshSecurityArgs } from "../components/mesh-security";
 import type { PingpongServiceArgs } from "../components/pingpong-service";
 import type { TrafficArgs } from "../components/traffic";
+import { addonChecks, addonsPlan, sidecarEgress, type AddonsPlan } from "./plan-addons";
+import { componentPlan } from "./plan-components";
 import { INSTANCES, type Instance, type Settings } from "./settings";
 
 /**
@@ -35,7 +39,11 @@ export interface NamedIdentity {
 }
 
 /** Who may call an instance: its peer instance (by key, so the real ServiceAccount is used) or the edge. */
-export type Caller = { kind: "instance"; instance: InstanceKey } | { kind: "edge"; identity: NamedIdentity };
+export type Caller =
+  | { kind: "instance"; instance: InstanceKey }
+  | { kind: "edge"; identity: NamedIdentity }
+  /** The canary analysis's acceptance probe, in the instance's own namespace. */
+  | { kind: "acceptance"; identity: NamedIdentity };
 
 /** Pods allowed by a NetworkPolicy rule: all pods of `namespace`, or those matching `podLabels`. */
 export interface PodsRef {
@@ -80,9 +88,14 @@ export interface InstancePlan {
   callers: Caller[];
   canary?: CanaryPlan;
   /** The Traffic component's plain-data arguments: version split and resilience. */
-  traffic: Pick<TrafficArgs, "primaryVersion" | "canary" | "resilience">;
+  traffic: Pick<TrafficArgs, "primaryVersion" | "canary" | "resilience" | "loadBalancer" | "analysis">;
   /** NetworkPolicy rules; absent when settings turn NetworkPolicies off. */
-  network?: { callers: PodsRef[]; scrapers: PodsRef[]; pingTargets: PodsRef[] };
+  network?: {
+    callers: PodsRef[];
+    scrapers: PodsRef[];
+    pingTargets: PodsRef[];
+    egress: Array<{ to?: PodsRef[]; port: number }>;
+  };
 }
 
 /** A verification check: who probes which instance, and what must happen. */
@@ -93,7 +106,10 @@ export interface ComponentPlan {
   image: Omit<PingpongImageArgs, "credentials">;
   certificates: CertificatesArgs;
   istio: Omit<IstioArgs, "pluginCa">;
-  observability: Omit<ObservabilityArgs, "namespaces" | "istioRootNamespace" | "controlPlane">;
+  observability: Omit<
+    ObservabilityArgs,
+    "namespaces" | "istioRootNamespace" | "controlPlane" | "jaegerQueryUrl"
+  >;
   /** What every pingpong instance shares. */
   workload: Pick<
     PingpongServiceArgs,
@@ -104,6 +120,7 @@ export interface ComponentPlan {
 }
 
 export interface Plan extends ComponentPlan {
+  addons: AddonsPlan;
   namespaces: Record<InstanceKey | "c", { name: string; sidecarInjection: boolean }>;
   edge: EdgePlan;
   instances: Record<InstanceKey, InstancePlan>;
@@ -163,61 +180,9 @@ function canaryPlan(s: Settings, key: InstanceKey): CanaryPlan | undefined {
   };
 }
 
-function componentPlan(s: Settings, edge: EdgePlan): ComponentPlan {
-  const { mesh, tls, observability: o, workload: w } = s;
-  return {
-    image: {
-      registry: s.image.registry,
-      repository: s.image.repository,
-      platform: s.image.platform,
-      tag: s.stack,
-      context: ".",
-      dockerfile: "app/Dockerfile",
-    },
-    certificates: {
-      dnsNames: edge.certificateHosts,
-      organization: "pingpong",
-      keyAlgorithm: tls.keyAlgorithm,
-      validityHours: tls.validityHours,
-      earlyRenewalHours: tls.earlyRenewalHours,
-      caValidityHours: tls.caValidityHours,
-      intermediateCa: mesh.pluginCa,
-    },
-    istio: {
-      version: mesh.istioVersion,
-      trustDomain: mesh.trustDomain,
-      istiodReplicas: mesh.istiodReplicas,
-      accessLogs: mesh.accessLogs,
-      gatewayNamespace: s.namespaces.gateway,
-      gatewayServiceType: mesh.gateway.serviceType,
-      gatewayReplicas: { min: mesh.gateway.minReplicas, max: mesh.gateway.maxReplicas },
-    },
-    observability: {
-      mode: o.monitoring,
-      monitoringNamespace: s.namespaces.monitoring,
-      prometheusStackVersion: o.prometheusStackVersion,
-      accessLogs: mesh.accessLogs,
-      monitorLabels: o.monitorLabels,
-      dashboardNamespace: o.dashboardNamespace,
-    },
-    security: {
-      trustDomain: mesh.trustDomain,
-      httpRules: edge.httpRules,
-      scraperNamespaces: [s.namespaces.monitoring],
-      meshWide: mesh.meshWideMtls,
-    },
-    workload: {
-      version: PRIMARY_VERSION,
-      replicas: w.replicas,
-      autoscaling: w.autoscaling,
-      pdbMinAvailable: w.pdbMinAvailable,
-      workload: w,
-    },
-  };
-}
-
 export function plan(s: Settings): Plan {
   const edge = edgePlan(s);
+  const addons = addonsPlan(s, edge);
   const peerOf: Record<InstanceKey, InstanceKey> = { a: "b", b: "a" };
   const instance = (key: InstanceKey): InstancePlan => {
     const peer = peerOf[key];
@@ -226,6 +191,11 @@ export function plan(s: Settings): Plan {
     const edgeCallers: NamedIdentity[] = key === "a" && edge.caller ? [edge.caller] : [];
     const peerPods: PodsRef = { namespace: peerNs, podLabels: serviceSelector() };
     const canary = canaryPlan(s, key);
+    const analysed = addons.delivery?.instance === key;
+    const acceptance: NamedIdentity = {
+      namespace: s.namespaces[key],
+      serviceAccount: ACCEPTANCE_SERVICE_ACCOUNT,
+    };
     return {
       key,
       peer,
@@ -235,9 +205,17 @@ export function plan(s: Settings): Plan {
       callers: [
         { kind: "instance", instance: peer },
         ...edgeCallers.map((identity) => ({ kind: "edge" as const, identity })),
+        ...(analysed ? [{ kind: "acceptance" as const, identity: acceptance }] : []),
       ],
       canary,
-      traffic: { primaryVersion: PRIMARY_VERSION, canary, resilience: s.traffic.resilience },
+      traffic: {
+        primaryVersion: PRIMARY_VERSION,
+        canary,
+        resilience: s.traffic.resilience,
+        loadBalancer: s.traffic.loadBalancer,
+        // Argo Rollouts shifts the weights between these subsets; no fixed-weight routes then.
+        analysis: analysed ? { stableSubset: ROLES.stable, canarySubset: ROLES.canary } : undefined,
+      },
       network: s.networkPolicy
         ? {
             // The out-of-mesh namespace may reach the port: the mesh, not the network, must refuse it.
@@ -246,9 +224,11 @@ export function plan(s: Settings): Plan {
               { namespace: peerNs, podLabels: VERIFIER_LABELS },
               { namespace: s.namespaces.c },
               ...edgeCallers.map((e) => ({ namespace: e.namespace })),
+              ...(analysed ? [{ namespace: acceptance.namespace, podLabels: ACCEPTANCE_POD_LABELS }] : []),
             ],
             scrapers: [{ namespace: s.namespaces.monitoring }],
             pingTargets: [peerPods],
+            egress: sidecarEgress(addons),
           }
         : undefined,
     };
@@ -272,10 +252,12 @@ export function plan(s: Settings): Plan {
           expectError: "ECONNRESET",
           tls: false,
         })),
+        ...addonChecks(s, addons),
       ]
     : [];
   return {
-    ...componentPlan(s, edge),
+    ...componentPlan(s, edge, addons),
+    addons,
     namespaces: {
       a: { name: s.namespaces.a, sidecarInjection: true },
       b: { name: s.namespaces.b, sidecarInjection: true },

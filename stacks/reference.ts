@@ -77,6 +77,7 @@ function exampleError(): string {
   const raw = {
     "pingpong:kubeContext": "platform-prod",
     "pingpong:registry": "ghcr.io/acme",
+    "pingpong:tracingCollector": "otel-collector.observability.svc.cluster.local:4317",
     "pingpong:pdbMinAvailable": "3",
   };
   try {

@@ -1,5 +1,6 @@
 import { list, parseCpu, parseLabels, parseMemory } from "./formats";
 import { fullKey as k, problem } from "./key";
+import { DELIVERY_RULES } from "./rules-delivery";
 import type { ConfigKey, Values } from "./table";
 
 /**
@@ -125,6 +126,7 @@ export const RULES: Rule[] = [
         `the labels your Prometheus selects PodMonitors by (e.g. release=kube-prometheus-stack) when ${k("monitoring")} is podmonitors`,
       ),
   ]),
+  ...DELIVERY_RULES,
 ];
 
 /** The problems of every rule whose keys are all fine on their own. */

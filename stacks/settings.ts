@@ -5,6 +5,7 @@ import type {
   KeyAlgorithm,
   LogLevel,
   MonitoringMode,
+  OutboundTrafficPolicy,
   Resources,
   SpreadPolicy,
   TlsTermination,
@@ -14,6 +15,7 @@ import { SettingsError, type Environment } from "./key";
 import type { Instance } from "./keys-traffic";
 import { readKeys } from "./parse";
 import { crossFieldProblems } from "./rules";
+import { deliverySettings, loadBalancerSettings, tracingSettings } from "./settings-addons";
 import type { Values } from "./table";
 
 export {
@@ -84,6 +86,17 @@ export interface Settings {
     caValidityHours: number;
   };
   verification: { enabled: boolean; toolboxImage: string };
+  egress: {
+    outboundTrafficPolicy: OutboundTrafficPolicy;
+    /** Absent: no egress gateway. */
+    gateway?: { namespace: string; hosts: string[] };
+    /** Whether the cluster reaches the internet (verification then proves a listed host is reached). */
+    internetAccess: boolean;
+  };
+  /** The local rate limit of each pingpong pod and ingress gateway pod; absent: none. */
+  rateLimit?: { requestsPerSecond: number; burst: number };
+  /** Automated canary analysis of one instance with Argo Rollouts; absent: off. */
+  delivery?: { instance: Instance; chartVersion: string; successPercent: number; latencyMs: number };
   traffic: {
     /** A second version beside v1, on the instances listed; absent when none runs one. */
     canary?: {
@@ -96,6 +109,9 @@ export interface Settings {
       mirrorPercent: number;
     };
     resilience: Resilience;
+    /** DestinationRule load balancing (one of simple or consistentHash, as the API allows). */
+    loadBalancer:
+      { simple: "ROUND_ROBIN" | "LEAST_REQUEST" } | { consistentHash: { httpHeaderName: string } };
   };
   observability: {
     monitoring: MonitoringMode;
@@ -104,7 +120,14 @@ export interface Settings {
     monitorLabels: Record<string, string>;
     /** Where the Grafana dashboard ConfigMap goes; absent: no dashboard. */
     dashboardNamespace?: string;
-    traceSamplingPercent: number;
+    istioDashboards: boolean;
+    /** Where spans go; sampling is the pinger's decision, which the sidecars follow. */
+    tracing:
+      | { backend: "jaeger"; namespace: string; chartVersion: string; samplingPercent: number }
+      | { backend: "external"; collector: { host: string; port: number }; samplingPercent: number }
+      | { backend: "none" };
+    /** Kiali, read-only; absent: none. */
+    kiali?: { chartVersion: string };
   };
 }
 
@@ -195,6 +218,7 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
       caValidityHours: v.caValidityHours,
     },
     verification: { enabled: v.verification, toolboxImage: v.toolboxImage },
+    ...deliverySettings(v),
     traffic: {
       canary:
         canaryInstances.length > 0
@@ -207,6 +231,7 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
               mirrorPercent: v.mirrorPercent,
             }
           : undefined,
+      loadBalancer: loadBalancerSettings(v),
       resilience: {
         timeoutMs: v.routeTimeoutMs,
         retries: { attempts: v.retryAttempts, perTryTimeoutMs: v.retryPerTryTimeoutMs, retryOn: v.retryOn },
@@ -235,7 +260,9 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
       monitorLabels: parseLabels(v.monitorLabels) ?? {},
       dashboardNamespace:
         v.monitoring === "none" || dashboardNamespace === "" ? undefined : dashboardNamespace,
-      traceSamplingPercent: v.traceSamplingPercent,
+      istioDashboards: v.istioDashboards,
+      tracing: tracingSettings(v),
+      kiali: v.kiali ? { chartVersion: v.kialiChartVersion } : undefined,
     },
   };
 }

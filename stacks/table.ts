@@ -1,4 +1,5 @@
 import { ENVIRONMENTS, defaultIn, type Environment, type KeySpec, type Value } from "./key";
+import { DELIVERY_KEYS } from "./keys-delivery";
 import { MESH_KEYS } from "./keys-mesh";
 import { OBSERVABILITY_KEYS } from "./keys-observability";
 import { PLATFORM_KEYS } from "./keys-platform";
@@ -16,6 +17,7 @@ export const TABLE = {
   ...WORKLOAD_KEYS,
   ...MESH_KEYS,
   ...TRAFFIC_KEYS,
+  ...DELIVERY_KEYS,
   ...OBSERVABILITY_KEYS,
 } as const;
 

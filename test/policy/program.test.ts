@@ -1,5 +1,6 @@
 // Every policy against the resource graph the program registers for prod: no violation as it is,
 // and each rule catches its own kind of regression edited into a copy of the graph.
+import { ISTIOD_CHART } from "../../policy/egress";
 import { DIGEST_PATTERN } from "../../policy/pods";
 import { TYPES, isIstioGateway, isPeerAuthentication } from "../../policy/resources";
 import { POLICY_NAMES } from "../../policy/sdk";
@@ -105,5 +106,14 @@ describe("the program meets its own bar", () => {
         configOf("prod", POLICY_NAMES.loadBalancers),
       ),
     ).toHaveLength(1);
+  });
+
+  it("catches istiod letting sidecars pass unknown hosts", async () => {
+    const broken = copy();
+    const istiod = broken.find((r) => r.type === TYPES.helmRelease && r.props.chart === ISTIOD_CHART);
+    if (!istiod) throw new Error("no istiod release");
+    istiod.props.values.meshConfig.outboundTrafficPolicy.mode = "ALLOW_ANY";
+    const name = POLICY_NAMES.registryOnly;
+    expect(await validateGraph(policy(name), broken, configOf("prod", name))).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import { APP_TLS } from "../support/variants";
 import { INSTANCE_KEYS, plan, type InstancePlan, type Plan } from "../../stacks/plan";
 import { parseSettings, type Settings } from "../../stacks/settings";
 import { engineConfig } from "../support/program";
@@ -9,10 +10,18 @@ import { stackConfig } from "../support/stack-files";
  * and on the components that take these plan parts (test/components/).
  */
 
-function planFor(stack: string, config: Record<string, string | boolean> = {}): [Plan, Settings] {
-  const s = parseSettings(engineConfig({ ...stackConfig(stack), ...config }), stack);
+function planFor(
+  stack: string,
+  config: Record<string, string | number | boolean> = {},
+  unset: string[] = [],
+): [Plan, Settings] {
+  const raw: Record<string, string | number | boolean> = { ...stackConfig(stack), ...config };
+  for (const key of unset) delete raw[`pingpong:${key}`];
+  const s = parseSettings(engineConfig(raw), stack);
   return [plan(s), s];
 }
+/** Without tracing, the stack file's span collector has nothing to do (and is refused). */
+const APP_TLS_UNSET = ["tracingCollector"];
 const withoutNetwork = ({ network: _network, ...rest }: InstancePlan) => rest;
 
 test("networkPolicy=false drops the network rules and changes nothing else", () => {
@@ -37,7 +46,7 @@ test("verification=false drops the checks and changes nothing else", () => {
 test.each(["dev", "prod"])(
   "%s with tlsTermination=app: the certificate also names both Services' hosts",
   (stack) => {
-    const [p, s] = planFor(stack, { tlsTermination: "app" });
+    const [p, s] = planFor(stack, APP_TLS, APP_TLS_UNSET);
     const hosts = INSTANCE_KEYS.map((k) => p.instances[k].host);
     expect(p.certificates.dnsNames).toEqual([...s.tls.hosts, ...hosts]);
     expect(p.edge).toMatchObject({ mode: "app", scheme: "https", ingressUrls: [] });
@@ -46,12 +55,13 @@ test.each(["dev", "prod"])(
 );
 
 test("prod with tlsTermination=app keeps prod's mesh: mesh-wide mTLS and the plug-in CA", () => {
-  const [app, s] = planFor("prod", { tlsTermination: "app" });
+  const [app, s] = planFor("prod", APP_TLS, APP_TLS_UNSET);
   const [istio] = planFor("prod");
   expect(s.mesh.meshWideMtls).toBe(true);
   expect(app.security.meshWide).toBe(true);
   expect(app.certificates.intermediateCa).toBe(true);
-  expect(app.istio).toEqual(istio.istio);
+  // Istio stays as it is, but for the tracing provider, which app mode has nothing to send to.
+  expect(app.istio).toEqual({ ...istio.istio, tracing: undefined });
   expect(app.workload).toEqual(istio.workload);
   // Only the sidecars stop seeing HTTP: the callers rule stays at the port.
   expect(app.security).toEqual({ ...istio.security, httpRules: false });

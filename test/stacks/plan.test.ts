@@ -1,3 +1,4 @@
+import { APP_TLS } from "../support/variants";
 import { GATEWAY_RELEASE } from "../../components/istio";
 import { serviceHost } from "../../components/workload";
 import { INSTANCE_KEYS, plan, type Plan } from "../../stacks/plan";
@@ -47,12 +48,14 @@ describe.each(["dev", "staging", "prod"])("the plan of %s", (stack) => {
   });
 
   test("checks: a to b succeeds naming a; the outside namespace is reset by both", () => {
-    expect(p.checks.map((c) => [c.name, c.expect])).toEqual([
+    // The mesh's own checks come first; the add-ons' (plan-addons.test.ts) follow, all from pingpong-a.
+    const [ab, ...fromC] = p.checks.slice(0, 3);
+    expect([ab, ...fromC].map((c) => [c.name, c.expect])).toEqual([
       ["a-to-b", "success"],
       ["c-to-a", "failure"],
       ["c-to-b", "failure"],
     ]);
-    const [ab, ...fromC] = p.checks;
+    for (const c of p.checks.slice(3)) expect(c.from).toEqual({ instance: "a" });
     expect(ab).toMatchObject({ from: { instance: "a" }, to: "b", expectCallerOf: "a" });
     for (const c of fromC)
       expect(c).toMatchObject({ from: { outside: p.namespaces.c.name }, expectError: "ECONNRESET" });
@@ -68,7 +71,7 @@ describe.each(["dev", "staging", "prod"])("the plan of %s", (stack) => {
 });
 
 describe.each(MODES)("tlsTermination=%s", (mode) => {
-  const [p, s] = planFor("dev", { tlsTermination: mode });
+  const [p, s] = planFor("dev", mode === "app" ? APP_TLS : { tlsTermination: mode });
 
   test("only pingpong-a is exposed: the edge calls a, never b", () => {
     const edgeCallers = (key: "a" | "b") => p.instances[key].callers.filter((c) => c.kind === "edge");
@@ -113,7 +116,12 @@ describe("switches", () => {
   });
 
   test("a canary only on the instances listed, with the settings' weights", () => {
-    const [p, s] = planFor("dev", { canaryInstances: "b", trafficPercentV1: 90, trafficPercentV2: 10 });
+    const [p, s] = planFor("dev", {
+      canaryInstances: "b",
+      canaryAnalysis: false,
+      trafficPercentV1: 90,
+      trafficPercentV2: 10,
+    });
     expect(p.instances.a.canary).toBeUndefined();
     expect(p.instances.b.canary).toMatchObject({
       weights: { primary: 90, canary: 10 },

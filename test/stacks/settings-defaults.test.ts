@@ -9,7 +9,12 @@ import { settingsError } from "../support/variants";
 
 type Raw = Record<string, string | number | boolean>;
 /** What staging and prod have no default for. */
-const CLUSTER = { registry: "ghcr.io/acme", kubeContext: "platform-ctx" };
+const COLLECTOR = { host: "otel.observability.svc.cluster.local", port: 4317 };
+const CLUSTER = {
+  registry: "ghcr.io/acme",
+  kubeContext: "platform-ctx",
+  tracingCollector: `${COLLECTOR.host}:${COLLECTOR.port}`,
+};
 const problems = (values: Raw, stack: string): string[] => settingsError(values, stack).problems;
 
 const common = {
@@ -52,6 +57,7 @@ const devTraffic: Settings["traffic"] = {
     connectionPool: { maxConnections: 100, maxPendingRequests: 100, maxRequestsPerConnection: 0 },
     faults: faultsOff,
   },
+  loadBalancer: { simple: "LEAST_REQUEST" },
 };
 /** Timeouts, retries and circuit breaking shared by staging and prod (stacks/table.ts). */
 const productionTraffic: Settings["traffic"] = {
@@ -68,20 +74,40 @@ const productionTraffic: Settings["traffic"] = {
     connectionPool: { maxConnections: 200, maxPendingRequests: 200, maxRequestsPerConnection: 0 },
     faults: faultsOff,
   },
+  loadBalancer: { simple: "LEAST_REQUEST" },
 };
 const devObservability: Settings["observability"] = {
   monitoring: "install",
   prometheusStackVersion: "85.1.2",
   monitorLabels: {},
   dashboardNamespace: "monitoring",
-  traceSamplingPercent: 0,
+  istioDashboards: true,
+  tracing: { backend: "jaeger", namespace: "tracing", chartVersion: "4.11.1", samplingPercent: 100 },
+  kiali: { chartVersion: "2.29.0" },
 };
-const productionObservability: Settings["observability"] = {
+/** dev: unknown hosts pass, example.com leaves through the egress gateway, the cluster has internet. */
+const devDelivery = {
+  egress: {
+    outboundTrafficPolicy: "ALLOW_ANY" as const,
+    gateway: { namespace: "istio-egress", hosts: ["example.com"] },
+    internetAccess: true,
+  },
+  rateLimit: { requestsPerSecond: 20, burst: 40 },
+  delivery: { instance: "b" as const, chartVersion: "2.41.0", successPercent: 99, latencyMs: 500 },
+};
+/** staging and prod refuse unknown hosts and list none; no canary analysis. */
+const productionEgress = {
+  outboundTrafficPolicy: "REGISTRY_ONLY" as const,
+  gateway: { namespace: "istio-egress", hosts: [] },
+  internetAccess: false,
+};
+const productionObservability: Omit<Settings["observability"], "tracing"> = {
   monitoring: "podmonitors",
   prometheusStackVersion: "85.1.2",
   monitorLabels: { release: "kube-prometheus-stack" },
   dashboardNamespace: "monitoring",
-  traceSamplingPercent: 0,
+  istioDashboards: false,
+  kiali: undefined,
 };
 
 describe("parseSettings: environment defaults", () => {
@@ -123,6 +149,7 @@ describe("parseSettings: environment defaults", () => {
       },
       traffic: devTraffic,
       observability: devObservability,
+      ...devDelivery,
     };
     expect(parseSettings({}, "dev")).toEqual(expected);
   });
@@ -164,7 +191,13 @@ describe("parseSettings: environment defaults", () => {
         caValidityHours: 43800,
       },
       traffic: productionTraffic,
-      observability: productionObservability,
+      observability: {
+        ...productionObservability,
+        tracing: { backend: "external", collector: COLLECTOR, samplingPercent: 10 },
+      },
+      egress: productionEgress,
+      rateLimit: { requestsPerSecond: 100, burst: 200 },
+      delivery: undefined,
     };
     expect(parseSettings(engineConfig(CLUSTER), "staging")).toEqual(expected);
   });
@@ -206,13 +239,19 @@ describe("parseSettings: environment defaults", () => {
         caValidityHours: 87600,
       },
       traffic: productionTraffic,
-      observability: productionObservability,
+      observability: {
+        ...productionObservability,
+        tracing: { backend: "external", collector: COLLECTOR, samplingPercent: 1 },
+      },
+      egress: productionEgress,
+      rateLimit: { requestsPerSecond: 200, burst: 400 },
+      delivery: undefined,
     };
     expect(parseSettings(engineConfig(CLUSTER), "prod")).toEqual(expected);
   });
 
   test.each(["staging", "prod"])("%s has no default registry: it must be configured", (stack) => {
-    expect(problems({ kubeContext: "ctx" }, stack)).toEqual([
+    expect(problems({ kubeContext: "ctx", tracingCollector: CLUSTER.tracingCollector }, stack)).toEqual([
       "pingpong:registry=<unset>: expected a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme",
     ]);
   });

@@ -1,10 +1,11 @@
+import { CLUSTER_SETTINGS } from "../support/variants";
 import { parseLabels, parseSettings } from "../../stacks/settings";
 import { engineConfig } from "../support/program";
 
 /** Stack values over the defaults: how they are typed, what they switch, what stays safe. */
 
 /** What staging and prod have no default for. */
-const CLUSTER = { registry: "ghcr.io/acme", kubeContext: "platform-ctx" };
+const CLUSTER = CLUSTER_SETTINGS;
 
 describe("parseSettings: stack values over the defaults", () => {
   test("stack values override the defaults, typed from their strings", () => {

@@ -1,5 +1,5 @@
 import { TABLE } from "../../stacks/table";
-import { settingsError } from "../support/variants";
+import { CLUSTER_SETTINGS, settingsError } from "../support/variants";
 
 /**
  * One bad platform value (namespaces, image, mesh, observability), one problem naming key, value
@@ -8,7 +8,7 @@ import { settingsError } from "../support/variants";
 
 type Raw = Record<string, string | number | boolean>;
 /** What staging and prod have no default for. */
-const CLUSTER = { registry: "ghcr.io/acme", kubeContext: "platform-ctx" };
+const CLUSTER = CLUSTER_SETTINGS;
 const problems = (values: Raw, stack: string): string[] => settingsError(values, stack).problems;
 
 describe("parseSettings: one bad platform value, one problem naming key, value and expectation", () => {
@@ -104,10 +104,10 @@ describe("parseSettings: one bad platform value, one problem naming key, value a
       "pingpong:istiodReplicas=6: expected at most pingpong:istiodMaxReplicas (5)",
     ],
     [
-      "trace sampling without a tracing provider",
+      "trace sampling without a tracing backend",
       "dev",
-      { traceSamplingPercent: 10 },
-      "pingpong:traceSamplingPercent=10: expected 0: no tracing provider is configured, so sampled spans would go nowhere",
+      { tracing: "none", traceSamplingPercent: 10 },
+      "pingpong:traceSamplingPercent=10: expected 0 while pingpong:tracing is none: sampled spans would go nowhere",
     ],
     [
       "PodMonitors without the labels an existing Prometheus selects them by",

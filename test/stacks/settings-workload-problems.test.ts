@@ -1,10 +1,10 @@
-import { settingsError } from "../support/variants";
+import { CLUSTER_SETTINGS, settingsError } from "../support/variants";
 
 /** One bad workload value, one problem naming key, value and expectation. */
 
 type Raw = Record<string, string | number | boolean>;
 /** What staging and prod have no default for. */
-const CLUSTER = { registry: "ghcr.io/acme", kubeContext: "platform-ctx" };
+const CLUSTER = CLUSTER_SETTINGS;
 
 describe("parseSettings: one bad workload value, one problem naming key, value and expectation", () => {
   const cases: Array<[string, string, Raw, string]> = [

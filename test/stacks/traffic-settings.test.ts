@@ -11,12 +11,14 @@ type Config = Record<string, string | number>;
 const CANARY_HEADER = "x-pingpong-version";
 const CANARY_IMAGE = "ghcr.io/acme/pingpong:v2-rc1";
 
+/** Fixed-weight canaries of pingpong-b: dev's canary analysis, which would own its routes, is off. */
+const FIXED_WEIGHTS = { canaryAnalysis: false };
 const settingsOf = (config: Config, stack = "dev"): Settings =>
-  parseSettings(engineConfig({ ...stackConfig(stack), ...config }), stack);
+  parseSettings(engineConfig({ ...stackConfig(stack), ...FIXED_WEIGHTS, ...config }), stack);
 const planOf = (config: Config, stack = "dev"): Plan => plan(settingsOf(config, stack));
 
 const problems = (config: Config, stack = "dev"): string[] =>
-  settingsError({ ...stackConfig(stack), ...config }, stack).problems;
+  settingsError({ ...stackConfig(stack), ...FIXED_WEIGHTS, ...config }, stack).problems;
 
 describe("canary settings: one problem naming the key and the rule", () => {
   test("weights that do not sum to 100 name both keys and the sum", () => {
@@ -102,9 +104,12 @@ describe("the canary's Deployment side, as the plan gives it", () => {
       expect(CANARY_VERSION).not.toBe(PRIMARY_VERSION);
     }
     // v1 keeps what it has without a canary: the autoscaler and the budget are the workload's.
-    const { instances: _withCanary, ...rest } = p;
-    const { instances: _without, ...plain } = planOf({}, "prod");
+    // The burst check alone grows: the canary's pods have rate-limit buckets of their own.
+    const { instances: _withCanary, checks, ...rest } = p;
+    const { instances: _without, checks: plainChecks, ...plain } = planOf({}, "prod");
     expect(rest).toEqual(plain);
+    const burstless = (c: typeof checks) => c.map(({ burst: _burst, ...check }) => check);
+    expect(burstless(checks)).toEqual(burstless(plainChecks));
   });
 
   test("the canary's image defaults to the stack's own build; canaryImage sets it", () => {

@@ -27,6 +27,25 @@ export async function runVariants<K extends string>(
   }
 }
 
+/** What staging and prod have no default for: the cluster, the registry, the span collector. */
+export const CLUSTER_SETTINGS = {
+  registry: "ghcr.io/acme",
+  kubeContext: "platform-ctx",
+  tracingCollector: "otel.observability.svc.cluster.local:4317",
+} as const;
+
+/**
+ * HTTPS terminated by the app. The sidecars then see only TLS: what acts on HTTP at the sidecars
+ * (tracing, rate limits, canary analysis) is off, as the settings' rules require.
+ */
+export const APP_TLS = {
+  tlsTermination: "app",
+  tracing: "none",
+  traceSamplingPercent: 0,
+  rateLimitRequestsPerSecond: 0,
+  canaryAnalysis: false,
+} as const;
+
 /**
  * The variants the suite's global setup renders once for every test file (test/support/global-setup.ts):
  * the stack files as they are, and dev with each other TLS termination.
@@ -35,7 +54,7 @@ export const SHARED_VARIANTS = {
   dev: { stack: "dev", config: {} },
   prod: { stack: "prod", config: {} },
   "dev-ingress": { stack: "dev", config: { tlsTermination: "ingress" } },
-  "dev-app": { stack: "dev", config: { tlsTermination: "app" } },
+  "dev-app": { stack: "dev", config: APP_TLS },
 } as const satisfies Record<string, Variant>;
 export type SharedVariant = keyof typeof SHARED_VARIANTS;
 
@@ -55,6 +74,15 @@ export const CANARY_VARIANT: Variant = {
     faultDelayPercent: 5,
     faultAbortPercent: 1,
   },
+};
+
+/**
+ * dev with an autoscaler and a disruption budget, which no stack file combines with canary analysis:
+ * pingpong-b's Argo Rollout under both, as its Deployment would be.
+ */
+export const AUTOSCALED_ROLLOUT: Variant = {
+  stack: "dev",
+  config: { autoscaling: true, hpaMinReplicas: 2, hpaMaxReplicas: 3, pdbMinAvailable: 1 },
 };
 
 /** The SettingsError that parsing `config` (keys as engineConfig takes them) on `stack` throws; fails when it parses. */

@@ -1,0 +1,194 @@
+import { EGRESS_PORT } from "../components/egress";
+import { EGRESS_RELEASE, gatewayPodLabels } from "../components/istio";
+import { JAEGER_PORTS } from "../components/tracing";
+import type { OutboundTrafficPolicy, Resources } from "../components/types";
+import { grafanaUrl, prometheusUrl } from "../components/observability";
+import { serviceSelector } from "../components/workload";
+import type { CheckPlan, EdgePlan, InstanceKey, PodsRef } from "./plan";
+import { INSTANCES, type Settings } from "./settings";
+
+/** The plan of the mesh's add-ons: tracing, Kiali, egress, rate limits, progressive delivery. */
+
+/** What the all-in-one Jaeger may use: in-memory storage of up to 100000 traces (the chart's default config). */
+export const JAEGER_RESOURCES: Resources = {
+  cpuRequest: "50m",
+  cpuLimit: "500m",
+  memoryRequest: "128Mi",
+  memoryLimit: "512Mi",
+};
+/**
+ * A host no stack lists, for the proof that the mesh refuses what its registry does not know: an
+ * address of TEST-NET-1 (RFC 5737), never routed, so no DNS is involved and, without the refusal,
+ * the probe would time out instead of being answered.
+ */
+export const UNLISTED_URL = "http://192.0.2.1/";
+
+export interface TracingPlan {
+  /** The pinger's sampling decision, which every sidecar follows. */
+  samplingPercent: number;
+  /** Install Jaeger; absent: spans go to `collector`. */
+  jaeger?: { namespace: string; chartVersion: string; resources: Resources };
+  collector?: { host: string; port: number };
+}
+
+export interface EgressPlan {
+  istioVersion: string;
+  trustDomain: string;
+  namespace: string;
+  hosts: string[];
+  replicas: { min: number; max: number };
+  podLabels: Record<string, string>;
+}
+
+/** Pods whose inbound side is limited: an instance's, or the ingress gateway's. */
+export interface RateLimitTargetPlan {
+  name: string;
+  on: InstanceKey | "gateway";
+  podLabels: Record<string, string>;
+  context: "SIDECAR_INBOUND" | "GATEWAY";
+}
+
+export interface DeliveryPlan {
+  instance: InstanceKey;
+  chartVersion: string;
+  controllerReplicas: number;
+  prometheusUrl: string;
+  thresholds: { successPercent: number; p99Ms: number };
+}
+
+export interface AddonsPlan {
+  outboundTrafficPolicy: OutboundTrafficPolicy;
+  tracing?: TracingPlan;
+  kiali?: { namespace: string; chartVersion: string; prometheusUrl: string; grafanaUrl: string };
+  istioDashboards: boolean;
+  egress?: EgressPlan;
+  rateLimit?: { requestsPerSecond: number; burst: number; targets: RateLimitTargetPlan[] };
+  delivery?: DeliveryPlan;
+}
+
+export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
+  const t = s.observability.tracing;
+  const tracing: TracingPlan | undefined =
+    t.backend === "jaeger"
+      ? {
+          samplingPercent: t.samplingPercent,
+          jaeger: { namespace: t.namespace, chartVersion: t.chartVersion, resources: JAEGER_RESOURCES },
+        }
+      : t.backend === "external"
+        ? { samplingPercent: t.samplingPercent, collector: t.collector }
+        : undefined;
+  const g = s.egress.gateway;
+  const monitoring = s.namespaces.monitoring;
+  const limited: RateLimitTargetPlan[] = [
+    ...INSTANCES.map((key) => ({
+      name: `pingpong-${key}`,
+      on: key,
+      podLabels: serviceSelector(),
+      context: "SIDECAR_INBOUND" as const,
+    })),
+    // The ingress gateway too when it is the edge (it sees HTTP there).
+    ...(edge.mode === "istio"
+      ? [
+          {
+            name: "ingress-gateway",
+            on: "gateway" as const,
+            podLabels: gatewayPodLabels(),
+            context: "GATEWAY" as const,
+          },
+        ]
+      : []),
+  ];
+  return {
+    outboundTrafficPolicy: s.egress.outboundTrafficPolicy,
+    tracing,
+    kiali: s.observability.kiali && {
+      namespace: monitoring,
+      ...s.observability.kiali,
+      prometheusUrl: prometheusUrl(monitoring),
+      grafanaUrl: grafanaUrl(monitoring),
+    },
+    istioDashboards: s.observability.istioDashboards,
+    egress: g && {
+      istioVersion: s.mesh.istioVersion,
+      trustDomain: s.mesh.trustDomain,
+      namespace: g.namespace,
+      hosts: g.hosts,
+      replicas: { min: s.mesh.gateway.minReplicas, max: s.mesh.gateway.maxReplicas },
+      podLabels: gatewayPodLabels(EGRESS_RELEASE),
+    },
+    rateLimit: s.rateLimit && { ...s.rateLimit, targets: limited },
+    delivery: s.delivery && {
+      instance: s.delivery.instance,
+      chartVersion: s.delivery.chartVersion,
+      controllerReplicas: 1,
+      prometheusUrl: prometheusUrl(monitoring),
+      thresholds: { successPercent: s.delivery.successPercent, p99Ms: s.delivery.latencyMs },
+    },
+  };
+}
+
+/** Where the pingpong pods' sidecars send, beyond DNS, istiod and the peer: the egress gateway and the span collector. */
+export function sidecarEgress(a: AddonsPlan): Array<{ to?: PodsRef[]; port: number }> {
+  const rules: Array<{ to?: PodsRef[]; port: number }> = [];
+  if (a.egress && a.egress.hosts.length > 0) {
+    rules.push({ to: [{ namespace: a.egress.namespace, podLabels: a.egress.podLabels }], port: EGRESS_PORT });
+  }
+  if (a.tracing?.jaeger)
+    rules.push({ to: [{ namespace: a.tracing.jaeger.namespace }], port: JAEGER_PORTS.otlpGrpc });
+  // An external collector's namespace (or address outside the cluster) is not known: its port, anywhere.
+  if (a.tracing?.collector) rules.push({ port: a.tracing.collector.port });
+  return rules;
+}
+
+/** Pods that may answer from one pingpong pod at the same time: the most a burst must exceed. */
+function mostPods(s: Settings): number {
+  const w = s.workload;
+  return (w.autoscaling ? w.autoscaling.maxReplicas : w.replicas) + (s.traffic.canary?.replicas ?? 0);
+}
+
+/** The checks of the add-ons, run from pingpong-a like the mesh's own a-to-b check. */
+export function addonChecks(s: Settings, a: AddonsPlan): CheckPlan[] {
+  const checks: CheckPlan[] = [];
+  if (a.outboundTrafficPolicy === "REGISTRY_ONLY") {
+    checks.push({
+      name: "a-to-unlisted",
+      from: { instance: "a" },
+      to: { url: UNLISTED_URL },
+      expect: "failure",
+      // HTTP to a host the sidecar's registry lacks: a 502 from its catch-all route; where no HTTP
+      // listener owns the port, BlackHoleCluster closes the connection (istio pilot
+      // networking/core/httproute.go block_all; listener_builder.go BlackHoleCluster).
+      expectError: "HTTP 502|ECONNRESET",
+      tls: false,
+    });
+  }
+  if (a.egress && s.egress.internetAccess) {
+    a.egress.hosts.forEach((host, i) =>
+      checks.push({
+        name: `a-to-egress-${i}`,
+        from: { instance: "a" },
+        to: { url: `https://${host}/` },
+        expect: "reached",
+        tls: false,
+      }),
+    );
+  }
+  if (a.rateLimit) {
+    const { requestsPerSecond, burst } = a.rateLimit;
+    const pool = s.traffic.resilience.connectionPool;
+    checks.push({
+      name: "a-to-b-burst",
+      from: { instance: "a" },
+      to: "b",
+      expect: "rate-limited",
+      tls: false,
+      // Twice what every pod's bucket holds plus a second of refill: some answers must be 429.
+      // In flight at once: no more than the caller's sidecar pools, or its own 503s would mix in.
+      burst: {
+        requests: 2 * mostPods(s) * (burst + requestsPerSecond),
+        concurrency: Math.min(50, pool.maxConnections, pool.maxPendingRequests),
+      },
+    });
+  }
+  return checks;
+}

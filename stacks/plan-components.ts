@@ -1,0 +1,64 @@
+import { PRIMARY_VERSION } from "../components/workload";
+import type { AddonsPlan } from "./plan-addons";
+import type { ComponentPlan, EdgePlan } from "./plan";
+import type { Settings } from "./settings";
+
+/** The plain-data part of every component's arguments, from the settings and the plan's decisions. */
+
+export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): ComponentPlan {
+  const { mesh, tls, observability: o, workload: w } = s;
+  return {
+    image: {
+      registry: s.image.registry,
+      repository: s.image.repository,
+      platform: s.image.platform,
+      tag: s.stack,
+      context: ".",
+      dockerfile: "app/Dockerfile",
+    },
+    certificates: {
+      dnsNames: edge.certificateHosts,
+      organization: "pingpong",
+      keyAlgorithm: tls.keyAlgorithm,
+      validityHours: tls.validityHours,
+      earlyRenewalHours: tls.earlyRenewalHours,
+      caValidityHours: tls.caValidityHours,
+      intermediateCa: mesh.pluginCa,
+    },
+    istio: {
+      version: mesh.istioVersion,
+      trustDomain: mesh.trustDomain,
+      istiodReplicas: mesh.istiodReplicas,
+      accessLogs: mesh.accessLogs,
+      gatewayNamespace: s.namespaces.gateway,
+      gatewayServiceType: mesh.gateway.serviceType,
+      gatewayReplicas: { min: mesh.gateway.minReplicas, max: mesh.gateway.maxReplicas },
+      outboundTrafficPolicy: addons.outboundTrafficPolicy,
+      // A Jaeger the stack installs is known once its component names its Service: index.ts adds it.
+      tracing: addons.tracing?.collector,
+    },
+    observability: {
+      mode: o.monitoring,
+      monitoringNamespace: s.namespaces.monitoring,
+      prometheusStackVersion: o.prometheusStackVersion,
+      accessLogs: mesh.accessLogs,
+      monitorLabels: o.monitorLabels,
+      dashboardNamespace: o.dashboardNamespace,
+      tracing: addons.tracing && { samplingPercent: addons.tracing.samplingPercent },
+      istioDashboards: addons.istioDashboards,
+    },
+    security: {
+      trustDomain: mesh.trustDomain,
+      httpRules: edge.httpRules,
+      scraperNamespaces: [s.namespaces.monitoring],
+      meshWide: mesh.meshWideMtls,
+    },
+    workload: {
+      version: PRIMARY_VERSION,
+      replicas: w.replicas,
+      autoscaling: w.autoscaling,
+      pdbMinAvailable: w.pdbMinAvailable,
+      workload: w,
+    },
+  };
+}
