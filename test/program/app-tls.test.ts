@@ -5,12 +5,14 @@ import {
   inNamespace,
   isSecretPath,
   nameOf,
+  namespaceOf,
   ofType,
   oneIn,
   type ProgramRun,
 } from "../support/program";
 import { CANARY_VARIANT, SHARED_VARIANTS, runVariants } from "../support/variants";
 import { T, containerOf, envOf, fqdn, release, releaseNamespace, serviceOfUrl, type Json } from "./lookup";
+import { must } from "./models";
 
 /**
  * TLS terminated by the app, and the stack's certificates as the program hands them out: the server
@@ -64,8 +66,13 @@ describe("TLS in the app (dev-app)", () => {
     },
   );
 
-  test("no Gateway, no Ingress, no ingress URL", () => {
-    expect(ofType(run(), T.gateway)).toEqual([]);
+  test("no Gateway but the egress gateway's, no Ingress, no ingress URL", () => {
+    // The egress gateway's Gateways serve the mesh's own mutual TLS, in its namespace, never HTTPS from outside.
+    const egress = must(s().egress.gateway, "egress gateway settings").namespace;
+    for (const g of ofType(run(), T.gateway)) {
+      expect(namespaceOf(g)).toBe(egress);
+      for (const server of g.inputs.spec.servers as Json[]) expect(server.tls.mode).toBe("ISTIO_MUTUAL");
+    }
     expect(ofType(run(), T.ingress)).toEqual([]);
     expect(run().outputs.ingress).toEqual(expect.objectContaining({ urls: [] }));
   });

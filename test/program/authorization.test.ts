@@ -6,18 +6,17 @@ import {
   nameOf,
   namespaceOf,
   ofType,
-  oneIn,
-  selects,
   type ProgramRun,
   type Recorded,
 } from "../support/program";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
-import { T, podLabelsOf, release, releaseNamespace, servedPort } from "./lookup";
+import { T, release, releaseNamespace, type Json } from "./lookup";
+import { selectsEveryPod, servedPort, workloadsIn } from "./workloads";
 
 /**
  * Who the program lets call whom: STRICT mTLS and default-deny in both instances, callers named by
- * the real ServiceAccounts of the peer and of the edge. What MeshSecurity builds from its arguments:
- * test/components/mesh-security.test.ts.
+ * the real ServiceAccounts of the peer, of the edge and, where a canary is analysed, of its acceptance
+ * probe. What MeshSecurity builds from its arguments: test/components/mesh-security.test.ts.
  */
 
 type Variant = keyof typeof SHARED_VARIANTS;
@@ -31,6 +30,30 @@ const principal = (trustDomain: string, namespace: string, serviceAccount: strin
   `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 const principalOf = (sa: Recorded, trustDomain: string) =>
   principal(trustDomain, namespaceOf(sa), nameOf(sa));
+
+/** The ServiceAccount the pods of `namespace`'s workloads run as; fails unless they share exactly one. */
+function podAccount(run: ProgramRun, namespace: string): Recorded {
+  const names = new Set(
+    workloadsIn(run, namespace).map((w) => w.inputs.spec.template.spec.serviceAccountName as string),
+  );
+  if (names.size !== 1)
+    throw new Error(`expected one pod ServiceAccount in ${namespace}, found ${names.size}`);
+  return byName(run, T.serviceAccount, namespace, [...names][0]);
+}
+
+/**
+ * The ServiceAccounts the canary analysis's Jobs run as: each AnalysisTemplate's job metrics, in the
+ * template's namespace, where the controller creates the Job.
+ */
+function acceptanceAccounts(run: ProgramRun, namespace: string): Recorded[] {
+  return inNamespace(run, T.analysisTemplate, namespace).flatMap((t) =>
+    (t.inputs.spec.metrics as Json[])
+      .filter((m) => m.provider.job !== undefined)
+      .map((m) =>
+        byName(run, T.serviceAccount, namespace, m.provider.job.spec.template.spec.serviceAccountName),
+      ),
+  );
+}
 
 /** The allow-callers policy's principals and operation in a namespace. */
 function callers(run: ProgramRun, namespace: string) {
@@ -51,7 +74,7 @@ describe.each(ALL)("mesh security in %s", (v) => {
   const run = () => runs[v];
   const s = () => settings[v];
   const namespaces = () => INSTANCES.map((k) => s().namespaces[k]);
-  const sa = (n: string) => oneIn(run(), T.serviceAccount, n);
+  const sa = (n: string) => podAccount(run(), n);
 
   test("PeerAuthentication default STRICT in each instance, and in the root namespace only where meshWideMtls", () => {
     // The mesh-wide policy goes where istiod runs: Istio's root namespace.
@@ -77,11 +100,11 @@ describe.each(ALL)("mesh security in %s", (v) => {
     }
   });
 
-  test("callers are exactly the peer's ServiceAccount and the edge of the TLS mode", () => {
+  test("callers are exactly the peer's ServiceAccount, the edge of the TLS mode and the canary's acceptance probe", () => {
     const td = s().mesh.trustDomain;
     const mode = s().tls.termination;
     // The gateway chart names the gateway's ServiceAccount after its release.
-    const gateway = release(run(), "gateway");
+    const gateway = release(run(), "gateway", s().namespaces.gateway);
     const controller = s().tls.ingressController;
     const edge =
       mode === "istio"
@@ -89,10 +112,15 @@ describe.each(ALL)("mesh security in %s", (v) => {
         : mode === "ingress"
           ? [principal(td, controller.namespace, controller.serviceAccount)]
           : [];
+    // The acceptance probe runs in the analysed instance's own namespace, as an account of its own.
+    const acceptance = (n: string) => acceptanceAccounts(run(), n).map((x) => principalOf(x, td));
+    expect(acceptance(s().namespaces.b).length).toBe(s().delivery?.instance === "b" ? 1 : 0);
     expect(callers(run(), s().namespaces.a).principals).toEqual(
-      [principalOf(sa(s().namespaces.b), td), ...edge].sort(),
+      [principalOf(sa(s().namespaces.b), td), ...edge, ...acceptance(s().namespaces.a)].sort(),
     );
-    expect(callers(run(), s().namespaces.b).principals).toEqual([principalOf(sa(s().namespaces.a), td)]);
+    expect(callers(run(), s().namespaces.b).principals).toEqual(
+      [principalOf(sa(s().namespaces.a), td), ...acceptance(s().namespaces.b)].sort(),
+    );
     const all = namespaces().flatMap((n) => callers(run(), n).principals);
     expect(all.some((p) => p.endsWith(`/sa/${gateway.inputs.name}`))).toBe(mode === "istio");
     expect(all.some((p) => p.includes(`/ns/${controller.namespace}/`))).toBe(mode === "ingress");
@@ -101,8 +129,7 @@ describe.each(ALL)("mesh security in %s", (v) => {
   test("the callers rule applies to the instance's pods, on the port calls arrive on; methods and paths except when the app terminates TLS", () => {
     for (const n of namespaces()) {
       const { operation, selector } = callers(run(), n);
-      for (const d of inNamespace(run(), T.deployment, n))
-        expect(selects(selector, podLabelsOf(d))).toBe(true);
+      for (const w of workloadsIn(run(), n)) expect(selectsEveryPod(selector, w)).toBe(true);
       expect(operation.ports).toEqual([String(servedPort(run(), n))]);
       if (s().tls.termination === "app") {
         expect(operation.methods).toBeUndefined();

@@ -9,7 +9,7 @@ import { MeshSecurity } from "../../components/mesh-security";
 import { Traffic, meshRoutes } from "../../components/traffic";
 import { PRIMARY_VERSION } from "../../components/workload";
 import { INSTANCE_KEYS, plan } from "../../stacks/plan";
-import { parseSettings } from "../../stacks/settings";
+import { parseSettings, type Settings } from "../../stacks/settings";
 import {
   engineConfig,
   kubernetesKind,
@@ -18,7 +18,7 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
-import { SHARED_VARIANTS } from "../support/variants";
+import { APP_TLS, SHARED_VARIANTS } from "../support/variants";
 import { reference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
 
@@ -30,14 +30,11 @@ import { stackConfig } from "../support/stack-files";
 /** Strict CRD schemas in the reference data (see reference.ts): `crds/<group>/<kind>_<version>.json`. */
 export const CRD_DIR = reference.dir ? join(reference.dir, "schemas", "crds") : "";
 /**
- * The custom resources the program may declare: v1 of these groups only (Istio's networking,
- * security and telemetry; the Prometheus Operator's monitoring.coreos.com).
+ * Every type of the custom resources' groups, whatever its version: Istio's, the Prometheus
+ * Operator's and Argo Rollouts'. Each must be validated by its CRD schema.
  */
-const CR_TYPE =
-  /^kubernetes:((networking|security|telemetry)\.istio\.io|monitoring\.coreos\.com)\/v1:[A-Za-z]+$/;
-/** Every type of an Istio or Prometheus Operator group, whatever its version: all must pass CR_TYPE. */
-const CR_GROUP = /^kubernetes:(([a-z0-9.]*\.)?istio\.io|([a-z0-9.]*\.)?coreos\.com)\//;
-export const NOT_V1 = "not a v1 networking/security/telemetry.istio.io or monitoring.coreos.com type";
+const CR_GROUP = /^kubernetes:(([a-z0-9.]*\.)?istio\.io|([a-z0-9.]*\.)?coreos\.com|argoproj\.io)\//;
+export const NOT_V1 = "not v1, although the schemas hold a v1 of its kind";
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
@@ -75,12 +72,25 @@ export function customResources(run: ProgramRun): Recorded[] {
   return run.resources.filter((r) => CR_GROUP.test(r.type));
 }
 
+/**
+ * Why the version of a custom resource type is refused, if it is: Istio's guidance is to use the v1
+ * APIs, served by every Istio release in support (schemas/README.md); a kind served below v1 only,
+ * where the schemas hold no v1 of it (EnvoyFilter v1alpha3, Argo Rollouts' v1alpha1 kinds), is
+ * taken at that version.
+ */
+function versionProblem(gvk: { apiVersion: string; kind: string }): string | undefined {
+  const [group, version] = gvk.apiVersion.split("/");
+  if (version === "v1") return undefined;
+  return existsSync(schemaFile(`${group}/v1`, gvk.kind)) ? NOT_V1 : undefined;
+}
+
 export function invalidSpecs(run: ProgramRun): string[] {
   const failures: string[] = [];
   for (const r of customResources(run)) {
     const gvk = kubernetesKind(r.type);
-    if (!gvk || !CR_TYPE.test(r.type)) {
-      failures.push(`${r.type} ${r.name}: ${NOT_V1}`);
+    const problem = gvk ? versionProblem(gvk) : "not a group/version:Kind type";
+    if (!gvk || problem) {
+      failures.push(`${r.type} ${r.name}: ${problem}`);
       continue;
     }
     const inputs = r.inputs as { apiVersion?: unknown; kind?: unknown; spec?: unknown };
@@ -105,6 +115,7 @@ export function invalidSpecs(run: ProgramRun): string[] {
 /** A canary of both instances with mirroring and both faults: every optional route field in play. */
 export const CANARY = {
   canaryInstances: "a,b",
+  canaryAnalysis: false,
   trafficPercentV1: 80,
   trafficPercentV2: 20,
   mirrorPercent: 10,
@@ -120,8 +131,11 @@ class ControlPlane extends pulumi.CustomResource {
 }
 
 /** The components of the program's custom resources, as the program builds them for `stack` with the canary. */
+const canarySettings = (stack: string): Settings =>
+  parseSettings(engineConfig({ ...stackConfig(stack), ...CANARY }), stack);
+
 function renderCanaryTraffic(stack: string): Promise<ProgramRun> {
-  const s = parseSettings(engineConfig({ ...stackConfig(stack), ...CANARY }), stack);
+  const s = canarySettings(stack);
   const p = plan(s);
   return runComponent(() => {
     const controlPlane = [new ControlPlane("istiod")];
@@ -146,10 +160,7 @@ function renderCanaryTraffic(stack: string): Promise<ProgramRun> {
 
 /** MeshSecurity with what no stack file combines: TCP-only rules (the app terminates TLS) and a mesh-wide policy. */
 function renderMeshWideTcp(): Promise<ProgramRun> {
-  const s = parseSettings(
-    engineConfig({ ...stackConfig("dev"), meshWideMtls: true, tlsTermination: "app" }),
-    "dev",
-  );
+  const s = parseSettings(engineConfig({ ...stackConfig("dev"), meshWideMtls: true, ...APP_TLS }), "dev");
   const p = plan(s);
   return runComponent(() => {
     const caller = (key: "a" | "b") => ({
@@ -177,6 +188,10 @@ export const KINDS = {
   gateway: "kubernetes:networking.istio.io/v1:Gateway",
   telemetry: "kubernetes:telemetry.istio.io/v1:Telemetry",
   podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+  serviceEntry: "kubernetes:networking.istio.io/v1:ServiceEntry",
+  envoyFilter: "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter",
+  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
+  analysisTemplate: "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
 } as const;
 
 export interface Rendering {
@@ -188,31 +203,48 @@ export interface Rendering {
   canary: boolean;
   /** The whole program, where the count of each kind is known. */
   program: boolean;
+  /** The pingpong instances' namespaces, where the counts and the subsets below apply. */
+  pingpongNamespaces: string[];
+  /** The namespace of the instance under a Rollout, whose subsets the Rollout names; none without one. */
+  analysedNamespace?: string;
 }
+
+/** The custom resource types the whole program declares under `s`, by the add-ons it turns on. */
+function programTypes(s: Settings): string[] {
+  const egressHosts = (s.egress.gateway?.hosts.length ?? 0) > 0;
+  return [
+    KINDS.authorizationPolicy,
+    KINDS.peerAuthentication,
+    KINDS.destinationRule,
+    KINDS.virtualService,
+    // The ingress gateway's Gateway where it is the edge; the egress gateway's where it has hosts.
+    ...(s.tls.termination === "istio" || egressHosts ? [KINDS.gateway] : []),
+    ...(egressHosts ? [KINDS.serviceEntry] : []),
+    ...(s.rateLimit ? [KINDS.envoyFilter] : []),
+    ...(s.delivery ? [KINDS.rollout, KINDS.analysisTemplate] : []),
+    KINDS.telemetry,
+    KINDS.podMonitor,
+  ];
+}
+
 /**
  * The whole program for the stacks as their files say (TLS at the Istio gateway; dev installs
- * Prometheus, prod uses PodMonitors) and dev with each other TLS termination; and the components
- * alone for what those do not combine: canaries with every optional route field, at the ingress
- * too, and a mesh-wide policy beside TCP-only rules. The monitoring modes only add or drop whole
- * objects: test/components/observability.test.ts.
+ * Prometheus, prod uses PodMonitors; dev's add-ons) and dev with each other TLS termination; and the
+ * components alone for what those do not combine: canaries with every optional route field, at the
+ * ingress too, and a mesh-wide policy beside TCP-only rules. The monitoring modes only add or drop
+ * whole objects: test/components/observability.test.ts.
  */
 export const RENDERINGS: Rendering[] = [
   ...Object.entries(SHARED_VARIANTS).map(([label, { stack, config }]): Rendering => {
-    const mesh = [
-      KINDS.authorizationPolicy,
-      KINDS.peerAuthentication,
-      KINDS.destinationRule,
-      KINDS.virtualService,
-    ];
-    const termination = parseSettings(engineConfig({ ...stackConfig(stack), ...config }), stack).tls
-      .termination;
-    const gateway = termination === "istio" ? [KINDS.gateway] : [];
+    const s = parseSettings(engineConfig({ ...stackConfig(stack), ...config }), stack);
     return {
       label,
       render: () => runProgram(stack, { ...stackConfig(stack), ...config }),
-      types: [...mesh, ...gateway, KINDS.telemetry, KINDS.podMonitor],
+      types: programTypes(s),
       canary: false,
       program: true,
+      pingpongNamespaces: INSTANCE_KEYS.map((k) => s.namespaces[k]),
+      analysedNamespace: s.delivery && s.namespaces[s.delivery.instance],
     };
   }),
   ...["dev", "prod"].map((stack): Rendering => ({
@@ -221,6 +253,7 @@ export const RENDERINGS: Rendering[] = [
     types: [KINDS.destinationRule, KINDS.virtualService, KINDS.gateway],
     canary: true,
     program: false,
+    pingpongNamespaces: INSTANCE_KEYS.map((k) => plan(canarySettings(stack)).instances[k].namespace),
   })),
   {
     label: "MeshSecurity with TCP-only rules and a mesh-wide policy",
@@ -228,5 +261,6 @@ export const RENDERINGS: Rendering[] = [
     types: [KINDS.authorizationPolicy, KINDS.peerAuthentication],
     canary: false,
     program: false,
+    pingpongNamespaces: [],
   },
 ];

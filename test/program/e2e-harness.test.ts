@@ -1,4 +1,6 @@
 // The pure parts of the end-to-end suite (test/e2e/): no network, no cluster, no pulumi process.
+import { kialiUrl } from "../../components/kiali";
+import { JAEGER_PORTS, jaegerServiceName } from "../../components/tracing";
 import {
   CHECKS,
   DOCKER_DAEMON,
@@ -14,6 +16,7 @@ import {
   onPathLookup,
   parseOutputs,
   prometheusValue,
+  serviceEndpoint,
   summaryLine,
   type CheckResult,
 } from "../e2e/harness";
@@ -105,7 +108,7 @@ describe("report", () => {
     expect(results).toHaveLength(CHECKS.length);
     expect(results.slice(1).every((r) => r.status === "not-run")).toBe(true);
     expect(summaryLine(results, CHECKS.length)).toBe(
-      `e2e: 1 passed, ${CHECKS.length - 1} failed (4 not run)`,
+      `e2e: 1 passed, ${CHECKS.length - 1} failed (${CHECKS.length - 1} not run)`,
     );
     expect(exitCodeFor(results, CHECKS.length)).toBe(1);
   });
@@ -140,13 +143,30 @@ describe("stack outputs", () => {
     },
     ingress: { value: { urls: ["https://pingpong.localtest.me/ping"], gatewayNamespace: "istio-ingress" } },
     caCertificatePem: { value: CA, secret: false },
+    namespaces: { value: { a: "pingpong-a", b: "pingpong-b", c: "pingpong-c" } },
+    // The values stacks/outputs.ts takes from the Jaeger and Kiali components in dev.
+    jaeger: {
+      value: {
+        url: `http://${jaegerServiceName()}.tracing:${JAEGER_PORTS.httpQuery}`,
+        portForward: "kubectl -n tracing port-forward svc/jaeger 16686:16686",
+      },
+    },
+    kiali: {
+      value: {
+        url: kialiUrl("monitoring"),
+        portForward: "kubectl -n monitoring port-forward svc/kiali 20001:20001",
+      },
+    },
   };
 
   it("parses what the checks need", () => {
     const facts = parseOutputs(outputs);
     expect(facts.pingUrls.b).toBe("http://pingpong.pingpong-b.svc.cluster.local:8080/ping");
+    expect(facts.namespaces).toEqual({ a: "pingpong-a", b: "pingpong-b", c: "pingpong-c" });
     expect(facts.ingressUrls).toEqual(["https://pingpong.localtest.me/ping"]);
     expect(facts.caCertificatePem).toBe(CA);
+    expect(facts.jaeger).toEqual({ service: "jaeger", namespace: "tracing", port: 16686, path: "" });
+    expect(facts.kiali).toEqual({ service: "kiali", namespace: "monitoring", port: 20001, path: "/kiali" });
     expect(judgeVerification(facts.verificationResults)).toEqual({
       pass: true,
       detail: "a-to-b, c-to-a passed",
@@ -154,8 +174,32 @@ describe("stack outputs", () => {
   });
 
   it("names every missing or malformed output", () => {
-    expect(() => parseOutputs({})).toThrow(/verificationResults.*pingUrls.*ingress\.urls.*caCertificatePem/);
+    expect(() => parseOutputs({})).toThrow(
+      /verificationResults.*pingUrls.*namespaces.*jaeger.*kiali.*ingress\.urls.*caCertificatePem/,
+    );
     expect(() => parseOutputs({ ...outputs, pingUrls: { value: { a: "x" } } })).toThrow(/pingUrls/);
+    expect(() => parseOutputs({ ...outputs, namespaces: { value: { a: "pingpong-a" } } })).toThrow(
+      /namespaces/,
+    );
+    expect(() => parseOutputs({ ...outputs, kiali: { value: { url: "http://kiali:20001/kiali" } } })).toThrow(
+      /kiali\.url: .*<service>\.<namespace>/,
+    );
+  });
+
+  it("takes a null jaeger or kiali output as not installed", () => {
+    const facts = parseOutputs({ ...outputs, jaeger: { value: null }, kiali: { value: null } });
+    expect(facts.jaeger).toBeNull();
+    expect(facts.kiali).toBeNull();
+  });
+
+  it("reads the Service, namespace, port and path of an in-cluster URL", () => {
+    expect(serviceEndpoint("http://jaeger.tracing.svc.cluster.local:16686/")).toEqual({
+      service: "jaeger",
+      namespace: "tracing",
+      port: 16686,
+      path: "",
+    });
+    expect(() => serviceEndpoint("http://kiali.monitoring/kiali")).toThrow(/<port>/);
   });
 
   it("fails verification when a Job failed or none ran", () => {

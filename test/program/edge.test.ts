@@ -32,19 +32,31 @@ const runs = {} as Record<Variant, ProgramRun>;
 const settings = {} as Record<Variant, Settings>;
 beforeAll(() => runVariants(SHARED_VARIANTS, runs, settings), 120_000);
 
-/** VirtualServices bound to a gateway: the ingress's (the mesh ones name no gateway). */
-const ingressVirtualServices = (run: ProgramRun) =>
-  ofType(run, T.virtualService).filter((r) => r.inputs.spec?.gateways !== undefined);
+/** VirtualServices of the pingpong namespaces bound to a gateway: the ingress's (the mesh ones name none). */
+const ingressVirtualServices = (run: ProgramRun, s: Settings) =>
+  [s.namespaces.a, s.namespaces.b]
+    .flatMap((n) => inNamespace(run, T.virtualService, n))
+    .filter((r) => r.inputs.spec?.gateways !== undefined);
+/**
+ * Gateways that terminate HTTPS from outside with a certificate Secret: the edge's. The egress
+ * gateway's servers terminate the mesh's own mutual TLS, with no credential.
+ */
+const edgeGateways = (run: ProgramRun) =>
+  ofType(run, T.gateway).filter((g) =>
+    (g.inputs.spec.servers as Json[]).some((server) => server.tls?.credentialName !== undefined),
+  );
+/** The release of the ingress gateway: the gateway chart in the namespace the settings give it. */
+const ingressRelease = (run: ProgramRun, s: Settings) => release(run, "gateway", s.namespaces.gateway);
 
 describe.each(["dev", "prod"] as const)("HTTPS at the Istio gateway in %s", (v) => {
   const run = () => runs[v];
   const s = () => settings[v];
   const gateway = () => {
-    const gws = ofType(run(), T.gateway);
+    const gws = edgeGateways(run());
     expect(gws).toHaveLength(1);
     return gws[0];
   };
-  const gatewayRelease = () => release(run(), "gateway");
+  const gatewayRelease = () => ingressRelease(run(), s());
 
   test("the TLS Secret is in the gateway release's namespace, and the Gateway's credential", () => {
     expect(s().tls.termination).toBe("istio");
@@ -72,7 +84,7 @@ describe.each(["dev", "prod"] as const)("HTTPS at the Istio gateway in %s", (v) 
   });
 
   test("the VirtualService routes the hosts through the Gateway to a real port of the pingpong-a Service", () => {
-    const vss = ingressVirtualServices(run());
+    const vss = ingressVirtualServices(run(), s());
     expect(vss).toHaveLength(1);
     const spec = vss[0].inputs.spec;
     const gw = gateway();
@@ -108,12 +120,16 @@ describe("HTTPS at an Ingress controller (tlsTermination=ingress)", () => {
     const ingresses = ofType(run(), T.ingress);
     expect(ingresses).toHaveLength(1);
     const ing = ingresses[0];
-    expect(ofType(run(), T.gateway)).toEqual([]);
-    expect(ingressVirtualServices(run())).toEqual([]);
-    // Only the mesh VirtualServices of pingpong-a and pingpong-b.
-    expect(ofType(run(), T.virtualService).map(namespaceOf).sort()).toEqual(
-      [s().namespaces.a, s().namespaces.b].sort(),
-    );
+    expect(edgeGateways(run())).toEqual([]);
+    expect(ingressVirtualServices(run(), s())).toEqual([]);
+    // Only the mesh VirtualServices of pingpong-a and pingpong-b, and the egress gateway's own.
+    const egress = s().egress.gateway?.namespace;
+    expect(
+      ofType(run(), T.virtualService)
+        .map(namespaceOf)
+        .filter((n) => n !== egress)
+        .sort(),
+    ).toEqual([s().namespaces.a, s().namespaces.b].sort());
     expect(ing.inputs.spec.ingressClassName).toBe(s().tls.ingressClassName);
     expect(ing.inputs.spec.tls).toHaveLength(1);
     expect(ing.inputs.spec.tls[0].hosts).toEqual(s().tls.hosts);
@@ -135,6 +151,6 @@ describe("HTTPS at an Ingress controller (tlsTermination=ingress)", () => {
   test("pingpong-a's NetworkPolicy admits the controller's namespace, not the gateway's", () => {
     const from = ingressPeers(oneIn(run(), T.networkPolicy, s().namespaces.a));
     expect(from).toContainEqual(namespacePeer(s().tls.ingressController.namespace));
-    expect(from).not.toContainEqual(namespacePeer(releaseNamespace(release(run(), "gateway"))));
+    expect(from).not.toContainEqual(namespacePeer(releaseNamespace(ingressRelease(run(), s()))));
   });
 });

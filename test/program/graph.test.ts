@@ -1,8 +1,8 @@
 import type { INamespace } from "kubernetes-models/v1";
 import type { Settings } from "../../stacks/settings";
-import { ofType, type Labels, type ProgramRun } from "../support/program";
+import { nameOf, ofType, type Labels, type ProgramRun } from "../support/program";
 import { stackConfig } from "../support/stack-files";
-import { T } from "./lookup";
+import { T, releaseNamespace } from "./lookup";
 import { ENVS, as, must, renderStacks, type Env } from "./models";
 
 /**
@@ -64,25 +64,85 @@ const BASE_TYPES: Record<string, number> = {
   "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
   "kubernetes:core/v1:ConfigMap": 1,
 };
+/** Counts added (or, negative, taken away) by one part of the program; zero counts drop out. */
+function plus(...parts: Array<Record<string, number>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const part of parts)
+    for (const [type, n] of Object.entries(part)) total[type] = (total[type] ?? 0) + n;
+  return Object.fromEntries(Object.entries(total).filter(([, n]) => n !== 0));
+}
+/** The egress gateway: its namespace, release and the policy naming who may leave through it. */
+const EGRESS_GATEWAY = {
+  "pingpong:mesh:Egress": 1,
+  [T.namespace]: 1,
+  [T.release]: 1,
+  [T.authorizationPolicy]: 1,
+};
+/** With hosts listed: the gateway's servers and subsets, and per host its entry and routes. */
+const egressHosts = (hosts: number) => ({
+  [T.gateway]: 1,
+  [T.destinationRule]: 1,
+  [T.serviceEntry]: hosts,
+  [T.virtualService]: hosts,
+});
+/** A local rate limit per pingpong namespace, and at the ingress gateway when it is the edge. */
+const rateLimits = (filters: number) => ({ "pingpong:traffic:LocalRateLimit": 1, [T.envoyFilter]: filters });
+/** Jaeger in a namespace of its own. */
+const JAEGER = { "pingpong:tracing:Jaeger": 1, [T.namespace]: 1, [T.release]: 1 };
+/** Kiali and the key that signs its logins. */
+const KIALI = {
+  "pingpong:observability:Kiali": 1,
+  [T.release]: 1,
+  "random:index/randomPassword:RandomPassword": 1,
+};
+/**
+ * Canary analysis of one instance: the controller in its own namespace; the template and the
+ * acceptance probe's account; a Rollout and the canary's Service in place of the instance's Deployment.
+ */
+const DELIVERY = {
+  "pingpong:delivery:ArgoRollouts": 1,
+  "pingpong:delivery:CanaryAnalysis": 1,
+  [T.namespace]: 1,
+  [T.release]: 1,
+  [T.analysisTemplate]: 1,
+  [T.serviceAccount]: 1,
+  [T.rollout]: 1,
+  [T.deployment]: -1,
+  [T.service]: 1,
+};
 const EXPECTED_TYPES: Record<Env, Record<string, number>> = {
-  dev: {
-    ...BASE_TYPES,
+  dev: plus(
+    BASE_TYPES,
     // monitoring=install: the monitoring namespace and kube-prometheus-stack beside Istio's four releases.
-    [T.namespace]: 6,
-    [T.release]: 5,
-  },
-  prod: {
-    ...BASE_TYPES,
-    [T.hpa]: 2,
-    [T.pdb]: 2,
-    // meshWideMtls: a PeerAuthentication in istio-system too.
-    "kubernetes:security.istio.io/v1:PeerAuthentication": 3,
-    // pluginCa: the intermediate CA (key, CSR, certificate) and the cacerts Secret.
-    "tls:index/privateKey:PrivateKey": 3,
-    "tls:index/certRequest:CertRequest": 2,
-    "tls:index/locallySignedCert:LocallySignedCert": 2,
-    "kubernetes:core/v1:Secret": 2,
-  },
+    { [T.namespace]: 1, [T.release]: 1 },
+    EGRESS_GATEWAY,
+    egressHosts(1),
+    rateLimits(3),
+    JAEGER,
+    KIALI,
+    DELIVERY,
+    // Verification of the add-ons: a-to-egress-0 (internetAccess) and a-to-b-burst.
+    { [T.job]: 2 },
+  ),
+  prod: plus(
+    BASE_TYPES,
+    {
+      [T.hpa]: 2,
+      [T.pdb]: 2,
+      // meshWideMtls: a PeerAuthentication in istio-system too.
+      [T.peerAuthentication]: 1,
+      // pluginCa: the intermediate CA (key, CSR, certificate) and the cacerts Secret.
+      "tls:index/privateKey:PrivateKey": 1,
+      "tls:index/certRequest:CertRequest": 1,
+      "tls:index/locallySignedCert:LocallySignedCert": 1,
+      [T.secret]: 1,
+    },
+    // No hosts listed: the gateway and its allow-nothing policy only.
+    EGRESS_GATEWAY,
+    rateLimits(3),
+    // Verification of the add-ons: a-to-unlisted (REGISTRY_ONLY) and a-to-b-burst.
+    { [T.job]: 2 },
+  ),
 };
 
 function typeCounts(run: ProgramRun): Record<string, number> {
@@ -144,12 +204,29 @@ describe.each(ENVS)("the %s graph", (env) => {
     const { a, b, c } = s().namespaces;
     const injection: Record<string, string> = { [a]: "enabled", [b]: "enabled", [c]: "disabled" };
     const all = ofType(run(), T.namespace).map((r) => as<INamespace>(r));
-    // Besides the pingpong namespaces, only Istio's (its control plane and the ingress gateway's)
-    // and, where kube-prometheus-stack is installed (dev), the monitoring namespace.
+    // Besides the pingpong namespaces, only those the program installs charts into, each created
+    // before its releases: Istio's (its control plane, the ingress and egress gateways) and, where
+    // their add-ons are on, the monitoring, tracing and Argo Rollouts namespaces.
+    const released = [...new Set(ofType(run(), T.release).map(releaseNamespace))];
+    for (const r of ofType(run(), T.release)) {
+      const ns = ofType(run(), T.namespace).find((n) => nameOf(n) === releaseNamespace(r));
+      expect({ release: r.name, after: r.dependsOn }).toEqual({
+        release: r.name,
+        after: expect.arrayContaining([ns?.name]),
+      });
+    }
+    expect(all.map((n) => n.metadata?.name).sort()).toEqual([...Object.keys(injection), ...released].sort());
     const monitoring = s().observability.monitoring === "install" ? [s().namespaces.monitoring] : [];
     expect(s().observability.monitoring).toBe(env === "dev" ? "install" : "podmonitors");
-    expect(all.map((n) => n.metadata?.name).sort()).toEqual(
-      [...Object.keys(injection), "istio-system", s().namespaces.gateway, ...monitoring].sort(),
+    const tracing = s().observability.tracing;
+    expect(released).toEqual(
+      expect.arrayContaining([
+        "istio-system",
+        s().namespaces.gateway,
+        ...monitoring,
+        ...(tracing.backend === "jaeger" ? [tracing.namespace] : []),
+        ...(s().egress.gateway ? [s().egress.gateway!.namespace] : []),
+      ]),
     );
     const namespaces = all.filter((n) => (n.metadata?.name ?? "") in injection);
     expect(namespaces).toHaveLength(3);

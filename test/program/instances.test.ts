@@ -2,31 +2,32 @@ import type { IProbe, IService } from "kubernetes-models/v1";
 import { ENV, PATHS } from "../../app/src/contract";
 import { PORTS } from "../../components/workload";
 import type { Settings } from "../../stacks/settings";
-import { oneIn, type ProgramRun } from "../support/program";
-import { T } from "./lookup";
+import { selects, type ProgramRun } from "../support/program";
 import {
   ENVS,
   SIDES,
   as,
   containerOf,
-  deploymentOf,
   envOf,
   must,
   namedPorts,
   renderStacks,
+  workloadOf,
   type Env,
 } from "./models";
+import { instanceService, podLabelSets, workloadIn } from "./workloads";
 
 /**
- * How each instance's Service, Deployment and peer fit together in dev and prod: the URL it pings,
- * the ports and selectors that get a call there, the probes, and the outputs that publish them.
+ * How each instance's Service, workload (a Deployment, or in dev pingpong-b's Argo Rollout) and peer
+ * fit together in dev and prod: the URL it pings, the ports and selectors that get a call there, the
+ * probes, and the outputs that publish them.
  */
 
 let runs: Record<Env, ProgramRun>;
 let settings: Record<Env, Settings>;
 beforeAll(async () => ({ runs, settings } = await renderStacks()), 60_000);
 
-const serviceOf = (run: ProgramRun, namespace: string) => as<IService>(oneIn(run, T.service, namespace));
+const serviceOf = (run: ProgramRun, namespace: string) => as<IService>(instanceService(run, namespace));
 const fqdnOf = (svc: IService) => `${svc.metadata?.name}.${svc.metadata?.namespace}.svc.cluster.local`;
 
 describe.each(ENVS)("%s", (env) => {
@@ -37,10 +38,10 @@ describe.each(ENVS)("%s", (env) => {
     const peer = () => settings[env].namespaces[peerKey];
 
     test("TARGET resolves to the peer's Service, a port of it that reaches the peer's http container port, /ping", () => {
-      const target = must(envOf(containerOf(deploymentOf(run(), namespace())))[ENV.target], "TARGET");
+      const target = must(envOf(containerOf(workloadOf(run(), namespace())))[ENV.target], "TARGET");
       const url = new URL(target);
       const peerService = serviceOf(run(), peer());
-      const peerContainer = containerOf(deploymentOf(run(), peer()));
+      const peerContainer = containerOf(workloadOf(run(), peer()));
 
       expect(url.protocol).toBe("http:");
       expect(url.hostname).toBe(fqdnOf(peerService));
@@ -63,21 +64,24 @@ describe.each(ENVS)("%s", (env) => {
       expect(url.search).toBe("");
     });
 
-    test("Service and Deployment selectors select the pod template", () => {
-      const d = deploymentOf(run(), namespace());
+    test("Service and workload selectors select the pod template, in every role its pods take", () => {
+      const d = workloadOf(run(), namespace());
       const labels = must(d.spec?.template.metadata?.labels, "pod template labels");
       const selector = must(serviceOf(run(), namespace()).spec?.selector, "Service selector");
       expect(Object.keys(selector).length).toBeGreaterThan(0);
       expect(labels).toEqual(expect.objectContaining(selector));
-      const deploymentSelector = must(d.spec?.selector.matchLabels, "Deployment selector");
-      expect(Object.keys(deploymentSelector).length).toBeGreaterThan(0);
-      expect(labels).toEqual(expect.objectContaining(deploymentSelector));
+      const workloadSelector = must(d.spec?.selector.matchLabels, "workload selector");
+      expect(Object.keys(workloadSelector).length).toBeGreaterThan(0);
+      expect(labels).toEqual(expect.objectContaining(workloadSelector));
       expect(d.spec?.selector.matchExpressions).toBeUndefined();
+      // A Rollout's controller relabels its pods by role; the Service must keep selecting them all.
+      for (const pods of podLabelSets(workloadIn(run(), namespace())))
+        expect(selects({ matchLabels: selector }, pods)).toBe(true);
     });
 
     test("Service ports http and http-metrics, with appProtocol, reach named container ports", () => {
       const service = serviceOf(run(), namespace());
-      const ports = namedPorts(containerOf(deploymentOf(run(), namespace())));
+      const ports = namedPorts(containerOf(workloadOf(run(), namespace())));
       expect(service.spec?.type ?? "ClusterIP").toBe("ClusterIP");
       const servicePorts = must(service.spec?.ports, "Service ports");
       expect(servicePorts.map((p) => p.name).sort()).toEqual([PORTS.http.name, PORTS.metrics.name].sort());
@@ -94,7 +98,7 @@ describe.each(ENVS)("%s", (env) => {
     });
 
     test("the app listens where the container ports and the scrape annotation say", () => {
-      const d = deploymentOf(run(), namespace());
+      const d = workloadOf(run(), namespace());
       const c = containerOf(d);
       const appEnv = envOf(c);
       const ports = namedPorts(c);
@@ -106,7 +110,7 @@ describe.each(ENVS)("%s", (env) => {
     });
 
     test("probes: /readyz for readiness, /healthz for liveness and startup, never /ping, on a named container port", () => {
-      const c = containerOf(deploymentOf(run(), namespace()));
+      const c = containerOf(workloadOf(run(), namespace()));
       const ports = namedPorts(c);
       const probes: Record<string, IProbe | undefined> = {
         startup: c.startupProbe,
@@ -144,7 +148,7 @@ describe.each(ENVS)("%s", (env) => {
       expect(hosts[key]).toBe(fqdnOf(service));
       expect(urls[key]).toBe(`http://${fqdnOf(service)}:${http.port}${PATHS.ping}`);
       // Each instance pings exactly the URL the other one is published under.
-      expect(envOf(containerOf(deploymentOf(run(), s.namespaces[peer])))[ENV.target]).toBe(urls[key]);
+      expect(envOf(containerOf(workloadOf(run(), s.namespaces[peer])))[ENV.target]).toBe(urls[key]);
     }
   });
 });

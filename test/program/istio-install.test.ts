@@ -1,5 +1,6 @@
 import type { Settings } from "../../stacks/settings";
 import { nameOf, namespaceOf, ofType, type ProgramRun } from "../support/program";
+import { ISTIO_CHARTS } from "../support/charts";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
 import { T, release, releaseNamespace } from "./lookup";
 
@@ -23,15 +24,26 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
   /** The releases every Istio custom resource and the pingpong namespaces wait for. */
   const controlPlane = () => ["base", "istiod", "cni"].map((chart) => release(run(), chart).name);
 
-  test("four Helm releases from the official repository at the pinned version", () => {
-    // Besides Istio's, only kube-prometheus-stack where monitoring=install (dev).
+  test("Istio's releases from the official repository at the pinned version; besides them only the add-ons'", () => {
     const monitoring = s().observability.monitoring === "install" ? ["kube-prometheus-stack"] : [];
     expect(s().observability.monitoring).toBe(env === "dev" ? "install" : "podmonitors");
+    // The chart of each add-on the stack turns on, at the version its settings pin.
+    const tracing = s().observability.tracing;
+    const addons: Record<string, string | undefined> = {
+      "kube-prometheus-stack": monitoring.length > 0 ? s().observability.prometheusStackVersion : undefined,
+      jaeger: tracing.backend === "jaeger" ? tracing.chartVersion : undefined,
+      "kiali-server": s().observability.kiali?.chartVersion,
+      "argo-rollouts": s().delivery?.chartVersion,
+    };
+    const pinned = Object.entries(addons).filter(([, version]) => version !== undefined);
+    // Istio's gateway chart twice where the stack runs an egress gateway beside the ingress gateway.
+    const istio = ["base", "cni", "gateway", "istiod", ...(s().egress.gateway ? ["gateway"] : [])];
     const all = ofType(run(), T.release);
-    expect(all.map((r) => r.inputs.chart).sort()).toEqual(
-      ["base", "cni", "gateway", "istiod", ...monitoring].sort(),
-    );
-    const releases = all.filter((r) => !monitoring.includes(r.inputs.chart));
+    expect(all.map((r) => r.inputs.chart).sort()).toEqual([...istio, ...pinned.map(([c]) => c)].sort());
+    for (const [chart, version] of pinned)
+      expect({ chart, version: release(run(), chart).inputs.version }).toEqual({ chart, version });
+    const releases = all.filter((r) => ISTIO_CHARTS.includes(r.inputs.chart));
+    expect(releases).toHaveLength(istio.length);
     expect(s().mesh.istioVersion).toBe("1.31.1");
     for (const r of releases) {
       expect({
@@ -46,16 +58,22 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
     }
     // Istio's own default: istioctl, the charts and the sidecars look for istiod there.
     expect(releaseNamespace(release(run(), "istiod"))).toBe("istio-system");
-    expect(releaseNamespace(release(run(), "gateway"))).toBe(s().namespaces.gateway);
+    const gateways = ofType(run(), T.release).filter((r) => r.inputs.chart === "gateway");
+    expect(gateways.map(releaseNamespace).sort()).toEqual(
+      [s().namespaces.gateway, ...(s().egress.gateway ? [s().egress.gateway!.namespace] : [])].sort(),
+    );
   });
 
-  test("install order: base -> istiod -> cni -> gateway", () => {
-    const deps = (chart: string) => release(run(), chart).dependsOn ?? [];
+  test("install order: base -> istiod -> cni -> gateway; the egress gateway after istiod and cni too", () => {
+    const deps = (chart: string, namespace?: string) => release(run(), chart, namespace).dependsOn ?? [];
     const [base, istiod, cni] = controlPlane();
     expect(deps("istiod")).toContain(base);
     expect(deps("cni")).toContain(istiod);
-    expect(deps("gateway")).toEqual(expect.arrayContaining([istiod, cni]));
+    expect(deps("gateway", s().namespaces.gateway)).toEqual(expect.arrayContaining([istiod, cni]));
     expect(deps("base")).not.toContain(istiod);
+    const egress = s().egress.gateway;
+    expect(egress).toBeDefined();
+    if (egress) expect(deps("gateway", egress.namespace)).toEqual(expect.arrayContaining([istiod, cni]));
   });
 
   test("istiod values: CNI, the trust domain, access logs on stdout, Prometheus merge", () => {
@@ -68,7 +86,7 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
   });
 
   test("gateway values: Service type and replicas per stack", () => {
-    const values = release(run(), "gateway").inputs.values;
+    const values = release(run(), "gateway", s().namespaces.gateway).inputs.values;
     expect(values.service.type).toBe(env === "dev" ? "ClusterIP" : "LoadBalancer");
     expect(values.service.type).toBe(s().mesh.gateway.serviceType);
     expect(values.replicaCount).toBe(s().mesh.gateway.minReplicas);

@@ -1,14 +1,5 @@
 import { deepMerge } from "../support/charts";
-import {
-  inNamespace,
-  nameOf,
-  namespaceOf,
-  ofType,
-  oneIn,
-  type Labels,
-  type ProgramRun,
-  type Recorded,
-} from "../support/program";
+import { nameOf, namespaceOf, ofType, type Labels, type ProgramRun, type Recorded } from "../support/program";
 
 /** Lookups over a rendered program that the test files of test/program share. */
 
@@ -37,12 +28,22 @@ export const T = {
   virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
   destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
   podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+  serviceEntry: "kubernetes:networking.istio.io/v1:ServiceEntry",
+  envoyFilter: "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter",
+  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
+  analysisTemplate: "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
 } as const;
 
-/** The Helm release of `chart`; fails unless there is exactly one. */
-export function release(run: ProgramRun, chart: string): Recorded {
-  const found = ofType(run, T.release).filter((r) => r.inputs.chart === chart);
-  if (found.length !== 1) throw new Error(`expected one ${chart} release, found ${found.length}`);
+/**
+ * The Helm release of `chart` (in `namespace`, for a chart installed more than once, such as
+ * Istio's `gateway` for the ingress and the egress gateway); fails unless there is exactly one.
+ */
+export function release(run: ProgramRun, chart: string, namespace?: string): Recorded {
+  const found = ofType(run, T.release).filter(
+    (r) => r.inputs.chart === chart && (namespace === undefined || r.inputs.namespace === namespace),
+  );
+  const where = namespace === undefined ? "" : ` in ${namespace}`;
+  if (found.length !== 1) throw new Error(`expected one ${chart} release${where}, found ${found.length}`);
   return found[0];
 }
 /** A release's inputs as its chart reads them: istiod's copies anything under `pilot` to the top level (templates/zzy_descope_legacy.yaml). */
@@ -54,11 +55,9 @@ const descoped = (r: Json): Json => {
 /** Every Helm release's inputs, as its chart reads them. */
 export const chartReleases = (run: ProgramRun): Json[] =>
   ofType(run, T.release).map((r) => descoped(r.inputs));
-/** The inputs of the release of `chart`, as the chart reads them; fails unless there is exactly one. */
-export function chartRelease(run: ProgramRun, chart: string): Json {
-  const found = chartReleases(run).filter((r) => r.chart === chart);
-  if (found.length !== 1) throw new Error(`expected one ${chart} release, found ${found.length}`);
-  return found[0];
+/** The inputs of the release of `chart` (in `namespace`), as the chart reads them; fails unless there is exactly one. */
+export function chartRelease(run: ProgramRun, chart: string, namespace?: string): Json {
+  return descoped(release(run, chart, namespace).inputs);
 }
 /** The namespace a Helm release installs into. */
 export const releaseNamespace = (r: Recorded): string => r.inputs.namespace;
@@ -100,25 +99,6 @@ export function serviceOfUrl(run: ProgramRun, url: string): { service: Recorded;
 /** The port numbers a Service exposes. */
 export const servicePorts = (svc: Recorded): number[] =>
   (svc.inputs.spec.ports as Array<{ port: number }>).map((p) => p.port);
-
-/**
- * The container port calls to pingpong in `namespace` arrive on: the one behind the Service port its
- * peer's TARGET names, which is the port its sidecar and its AuthorizationPolicies see.
- */
-export function servedPort(run: ProgramRun, namespace: string): number {
-  const service = oneIn(run, T.service, namespace);
-  const targets = ofType(run, T.deployment)
-    .map((d) => envOf(containerOf(d)).TARGET)
-    .filter((t): t is string => t !== undefined && serviceOfUrl(run, t).service === service);
-  if (targets.length === 0) throw new Error(`nothing pings the Service in ${namespace}`);
-  const { port } = serviceOfUrl(run, targets[0]);
-  const servicePort = (service.inputs.spec.ports as Json[]).find((p) => p.port === port);
-  const target: number | string = servicePort.targetPort ?? servicePort.port;
-  const [pod] = inNamespace(run, T.deployment, namespace);
-  const containerPort = typeof target === "number" ? target : namedPorts(containerOf(pod))[target];
-  if (containerPort === undefined) throw new Error(`no container port ${target} in ${namespace}`);
-  return containerPort;
-}
 
 /** Sources a NetworkPolicy's ingress rules admit. */
 export const ingressPeers = (policy: Recorded): Json[] =>

@@ -1,9 +1,9 @@
-import type { IDeployment } from "kubernetes-models/apps/v1";
+import type { IDeployment, IDeploymentSpec } from "kubernetes-models/apps/v1";
 import type { IContainer } from "kubernetes-models/v1";
 import { parseSettings, type Settings } from "../../stacks/settings";
-import { oneIn, runProgram, type Labels, type ProgramRun, type Recorded } from "../support/program";
+import { runProgram, type Labels, type ProgramRun, type Recorded } from "../support/program";
 import { stackConfig } from "../support/stack-files";
-import { T } from "./lookup";
+import { workloadIn } from "./workloads";
 
 /** Typed views of rendered resources (the upstream kubernetes-models types), for the graph's tests. */
 
@@ -15,15 +15,22 @@ export function must<V>(value: V | undefined | null, what: string): V {
   return value;
 }
 
-export function deploymentOf(run: ProgramRun, namespace: string): IDeployment {
-  return as<IDeployment>(oneIn(run, T.deployment, namespace));
+/** What a Deployment and an Argo Rollout have in common: a selector, a pod template, replicas. */
+export interface PodController {
+  metadata?: IDeployment["metadata"];
+  spec?: Pick<IDeploymentSpec, "replicas" | "selector" | "template">;
 }
-export function containerOf(d: IDeployment): IContainer {
+
+/** The one workload (Deployment or Rollout) of `namespace`. */
+export function workloadOf(run: ProgramRun, namespace: string): PodController {
+  return as<PodController>(workloadIn(run, namespace));
+}
+export function containerOf(d: PodController): IContainer {
   const containers = must(d.spec?.template.spec?.containers, "containers");
   expect(containers).toHaveLength(1);
   return containers[0];
 }
-export function templateLabels(d: IDeployment): Labels {
+export function templateLabels(d: PodController): Labels {
   return must(d.spec?.template.metadata?.labels, "pod template labels");
 }
 export function envOf(c: IContainer): Record<string, string | undefined> {

@@ -1,6 +1,8 @@
 import type { Settings } from "../../stacks/settings";
 import { inNamespace, nameOf, namespaceOf, ofType, type ProgramRun, type Recorded } from "../support/program";
+import { chartFullname } from "../support/chart-services";
 import { runVariants } from "../support/variants";
+import { instanceService, podLabelSets, workloadIn } from "./workloads";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
 type Json = Recorded["inputs"];
@@ -47,7 +49,7 @@ const selects = (selector: Labels, labels: Labels) =>
 const pingpongNamespaces = (s: Settings) => [s.namespaces.a, s.namespaces.b];
 
 describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
-  test("one mesh-wide Telemetry in istio-system: envoy access logs, no tracing without a provider", () => {
+  test("one mesh-wide Telemetry in istio-system: envoy access logs, and spans to the provider istiod declares", () => {
     const telemetry = only(runs[v], T.telemetry);
     expect(nsOf(telemetry)).toBe("istio-system");
     const spec = telemetry.inputs.spec;
@@ -56,10 +58,32 @@ describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
     expect(spec.accessLogging).toEqual([
       { providers: [{ name: "envoy" }], disabled: !settings[v].mesh.accessLogs },
     ]);
-    expect(settings[v].mesh.accessLogs).toBe(true);
-    // Sampling without a tracing provider only makes istiod log "Provider lookup failed".
-    expect(spec.tracing).toBeUndefined();
-    expect(settings[v].observability.traceSamplingPercent).toBe(0);
+    const tracing = settings[v].observability.tracing;
+    if (tracing.backend === "none") throw new Error(`${v} should trace`);
+    // The provider the Telemetry selects is one istiod's meshConfig declares, at the stack's rate.
+    const providers = chart(runs[v], "istiod")!.inputs.values.meshConfig.extensionProviders;
+    const [selected] = spec.tracing;
+    expect(providers.map((x: Json) => x.name)).toEqual(selected.providers.map((x: Json) => x.name));
+    expect(selected.randomSamplingPercentage).toBe(tracing.samplingPercent);
+  });
+
+  test("istiod sends spans to the Jaeger Service the stack installs, or to the stack's collector", () => {
+    const [provider] = chart(runs[v], "istiod")!.inputs.values.meshConfig.extensionProviders;
+    const tracing = settings[v].observability.tracing;
+    if (tracing.backend === "external") {
+      expect(provider.opentelemetry).toEqual({
+        service: tracing.collector.host,
+        port: tracing.collector.port,
+      });
+      expect(chart(runs[v], "jaeger")).toBeUndefined();
+      return;
+    }
+    // The jaeger chart names its Service by its fullname rule, in the release's namespace (the
+    // Service's ports: addons.test.ts).
+    const jaeger = chart(runs[v], "jaeger")!;
+    const [service, ns] = provider.opentelemetry.service.split(".");
+    expect(ns).toBe(jaeger.inputs.namespace);
+    expect(service).toBe(chartFullname(jaeger.inputs.name, jaeger.inputs.chart));
   });
 
   test("the Telemetry waits for Istio's control plane", () => {
@@ -75,7 +99,7 @@ describe.each(["dev", "prod"] as const)("Telemetry in %s", (v) => {
     expect(runs[v].outputs.mtlsModes).toEqual(expect.objectContaining({ a: "STRICT", b: "STRICT" }));
     // The app's own metrics reach the merged endpoint through its prometheus.io annotations.
     for (const n of pingpongNamespaces(settings[v])) {
-      const [d] = inNs(runs[v], T.deployment, n);
+      const d = workloadIn(runs[v], n);
       const annotations = d.inputs.spec.template.metadata.annotations as Labels;
       expect(annotations["prometheus.io/scrape"]).toBe("true");
       expect(annotations["prometheus.io/port"]).toEqual(expect.stringMatching(/^\d+$/));
@@ -92,7 +116,7 @@ describe.each(["dev", "prod"] as const)("PodMonitors in %s", (v) => {
     expect(monitors.map(nsOf).sort()).toEqual(pingpongNamespaces(s()).sort());
     for (const n of pingpongNamespaces(s())) {
       const [monitor] = inNs(run(), T.podMonitor, n);
-      const [service] = inNs(run(), T.service, n);
+      const service = instanceService(run(), n);
       const spec = monitor.inputs.spec;
       expect(spec.selector).toEqual({ matchLabels: service.inputs.spec.selector });
       expect(spec.namespaceSelector).toBeUndefined();
@@ -104,8 +128,9 @@ describe.each(["dev", "prod"] as const)("PodMonitors in %s", (v) => {
       expect(monitor.inputs.metadata.labels).toEqual(
         expect.objectContaining(s().observability.monitorLabels),
       );
-      const [d] = inNs(run(), T.deployment, n);
-      expect(selects(spec.selector.matchLabels, d.inputs.spec.template.metadata.labels)).toBe(true);
+      // Every pod the instance runs, in every role a Rollout's controller gives it.
+      for (const labels of podLabelSets(workloadIn(run(), n)))
+        expect(selects(spec.selector.matchLabels, labels)).toBe(true);
     }
   });
 
@@ -208,14 +233,12 @@ describe.each(["prod"] as const)("monitoring=podmonitors (%s)", (v) => {
     expect(cm.dependsOn).toContain(read?.name);
   });
 
-  test("no Release and no monitoring namespace: the Prometheus Operator is already there", () => {
+  test("no monitoring Release and no monitoring namespace: the Prometheus Operator is already there", () => {
     expect(settings[v].observability.monitoring).toBe("podmonitors");
-    expect(chart(runs[v], "kube-prometheus-stack")).toBeUndefined();
-    expect(
-      ofType(runs[v], T.release)
-        .map((r) => r.inputs.chart)
-        .sort(),
-    ).toEqual(["base", "cni", "gateway", "istiod"]);
+    const charts = ofType(runs[v], T.release).map((r) => r.inputs.chart);
+    for (const monitoring of ["kube-prometheus-stack", "kiali-server", "jaeger"]) {
+      expect(charts).not.toContain(monitoring);
+    }
     expect(ofType(runs[v], T.namespace).map(nameOf)).not.toContain(settings[v].namespaces.monitoring);
     expect(ofType(runs[v], T.podMonitor)).toHaveLength(2);
     for (const r of ofType(runs[v], T.podMonitor))

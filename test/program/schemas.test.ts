@@ -1,6 +1,8 @@
+import { APP_TLS } from "../support/variants";
 import { kubernetesKind, ofType, runProgram, type ProgramRun, type Recorded } from "../support/program";
 import { invalidObjects, isKubernetesObject, isValidatedElsewhere, modelFor } from "../support/k8s-validate";
 import { stackConfig } from "../support/stack-files";
+import { customResources } from "./crd-schema";
 
 /** The stacks, and dev with each other TLS termination (Ingress objects, app TLS Secrets). */
 const ENVS = ["dev", "prod", "dev-ingress", "dev-app"] as const;
@@ -10,25 +12,14 @@ const runs = {} as Record<Env, ProgramRun>;
 beforeAll(async () => {
   for (const env of ["dev", "prod"] as const) runs[env] = await runProgram(env, stackConfig(env));
   runs["dev-ingress"] = await runProgram("dev", { ...stackConfig("dev"), tlsTermination: "ingress" });
-  runs["dev-app"] = await runProgram("dev", { ...stackConfig("dev"), tlsTermination: "app" });
+  runs["dev-app"] = await runProgram("dev", { ...stackConfig("dev"), ...APP_TLS });
 }, 60_000);
 
 const kinds = (run: ProgramRun) =>
   [...new Set(run.resources.filter(isKubernetesObject).map((r) => r.type))].sort();
 
-/** Kinds validated against CRD schemas (crd-schemas.test.ts) or not API objects (Helm releases). */
-const ISTIO_AND_HELM = [
-  "kubernetes:helm.sh/v3:Release",
-  "kubernetes:security.istio.io/v1:AuthorizationPolicy",
-  "kubernetes:security.istio.io/v1:PeerAuthentication",
-  // Traffic: per instance a DestinationRule and a mesh VirtualService, in every TLS mode.
-  "kubernetes:networking.istio.io/v1:DestinationRule",
-  "kubernetes:networking.istio.io/v1:VirtualService",
-  "kubernetes:telemetry.istio.io/v1:Telemetry",
-  // monitoring podmonitors (prod) and install (dev): PodMonitors for the Prometheus Operator.
-  "kubernetes:monitoring.coreos.com/v1:PodMonitor",
-];
-const ISTIO_INGRESS = ["kubernetes:networking.istio.io/v1:Gateway"];
+/** Helm releases: no API object of their own, their values are checked against the charts (upstream.test.ts). */
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
 describe.each(ENVS)("every Kubernetes object of the %s graph", (env) => {
   test("is valid against the upstream schema of its kind", () => {
@@ -40,14 +31,15 @@ describe.each(ENVS)("every Kubernetes object of the %s graph", (env) => {
 
   test("has a validator: no kind is skipped", () => {
     const all = kinds(runs[env]);
-    const types = all.filter((t) => !ISTIO_AND_HELM.includes(t) && !ISTIO_INGRESS.includes(t));
-    // Only the Istio custom resources and the Helm releases are left to other validators.
+    // Only the custom resources, which crd-schemas.test.ts validates, and the Helm releases are left
+    // to other validators.
+    const custom = [...new Set(customResources(runs[env]).map((r) => r.type))];
+    const types = all.filter((t) => t !== HELM_RELEASE && !custom.includes(t));
     const elsewhere = all.filter((t) =>
       isValidatedElsewhere({ type: t, name: "x", id: "x-id", inputs: {}, secretPaths: [] }),
     );
-    expect(elsewhere).toEqual(
-      [...ISTIO_AND_HELM, ...(env === "dev-ingress" || env === "dev-app" ? [] : ISTIO_INGRESS)].sort(),
-    );
+    expect(elsewhere).toEqual([HELM_RELEASE, ...custom].sort());
+    expect(custom.length).toBeGreaterThan(0);
     const expected = [
       "kubernetes:apps/v1:Deployment",
       "kubernetes:batch/v1:Job",

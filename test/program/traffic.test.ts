@@ -4,18 +4,20 @@ import {
   inNamespace,
   namespaceOf,
   ofType,
-  oneIn,
   selects,
   type ProgramRun,
   type Recorded,
 } from "../support/program";
 import { CANARY_VARIANT, SHARED_VARIANTS, runVariants } from "../support/variants";
 import { T, fqdn, podLabelsOf, servicePorts, versionOf, type Json } from "./lookup";
+import { instanceService, workloadsIn } from "./workloads";
 
 /**
- * How each instance's DestinationRule and VirtualServices meet its Service and Deployments, and what
- * the stack's resilience settings become. What Traffic builds from its arguments:
- * test/components/traffic.test.ts; the canary's Deployments and outputs: canary.test.ts.
+ * How each instance's DestinationRule and VirtualServices meet its Service and workloads (its
+ * Deployments, or the Argo Rollout that shifts the weights between its subsets), and what the stack's
+ * resilience settings become. What Traffic builds from its arguments: test/components/traffic.test.ts;
+ * the canary's Deployments and outputs: canary.test.ts; the egress gateway's routes:
+ * test/components/egress.test.ts.
  */
 
 const VARIANTS = { ...SHARED_VARIANTS, canary: CANARY_VARIANT };
@@ -27,9 +29,20 @@ beforeAll(() => runVariants(VARIANTS, runs, settings), 120_000);
 
 const rule = (run: ProgramRun, namespace: string) => byName(run, T.destinationRule, namespace, "pingpong");
 const meshVs = (run: ProgramRun, namespace: string) => byName(run, T.virtualService, namespace, "pingpong");
-/** The ingress's VirtualServices: the ones bound to a gateway. */
-const ingressVs = (run: ProgramRun) => ofType(run, T.virtualService).filter((r) => r.inputs.spec.gateways);
+/** The ingress's VirtualServices: the ones in a pingpong namespace bound to a gateway. */
+const ingressVs = (run: ProgramRun, s: Settings) =>
+  INSTANCES.flatMap((k) => inNamespace(run, T.virtualService, s.namespaces[k])).filter(
+    (r) => r.inputs.spec.gateways,
+  );
 const routesOf = (vs: Recorded): Json[] => vs.inputs.spec.http;
+/** Every route of a VirtualService, of whatever protocol (the egress gateway's are tls and tcp). */
+const anyRoutesOf = (vs: Recorded): Json[] => {
+  const { http = [], tls = [], tcp = [] } = vs.inputs.spec;
+  return [...http, ...tls, ...tcp];
+};
+/** The Rollout's traffic routing, where one shifts the weights in `namespace`; undefined elsewhere. */
+const rolloutRouting = (run: ProgramRun, namespace: string): Json =>
+  inNamespace(run, T.rollout, namespace)[0]?.inputs.spec.strategy.canary.trafficRouting.istio;
 const destinationsOf = (route: Json): Json[] => [
   ...route.route.map((r: Json) => r.destination),
   ...(route.mirror ? [route.mirror] : []),
@@ -42,7 +55,7 @@ describe.each(ALL)("traffic wiring in %s", (v) => {
 
   test("each instance's DestinationRule and mesh VirtualService are for its own Service's host", () => {
     for (const namespace of namespaces()) {
-      const host = fqdn(oneIn(run(), T.service, namespace));
+      const host = fqdn(instanceService(run(), namespace));
       expect({ namespace, rule: rule(run(), namespace).inputs.spec.host }).toEqual({ namespace, rule: host });
       expect({ namespace, vs: meshVs(run(), namespace).inputs.spec.hosts }).toEqual({
         namespace,
@@ -52,7 +65,7 @@ describe.each(ALL)("traffic wiring in %s", (v) => {
   });
 
   test("every DestinationRule subset selects the pods of exactly one Deployment, of its version, and every Deployment has one", () => {
-    for (const namespace of namespaces()) {
+    for (const namespace of namespaces().filter((n) => rolloutRouting(run(), n) === undefined)) {
       const subsets = rule(run(), namespace).inputs.spec.subsets as Array<{ name: string; labels: Json }>;
       const deployments = inNamespace(run(), T.deployment, namespace);
       for (const subset of subsets) {
@@ -67,8 +80,27 @@ describe.each(ALL)("traffic wiring in %s", (v) => {
     }
   });
 
+  test("under a Rollout: the rule's subsets are its stable and canary, which the controller labels", () => {
+    for (const namespace of namespaces()) {
+      const routing = rolloutRouting(run(), namespace);
+      if (routing === undefined) continue;
+      expect(workloadsIn(run(), namespace).map((w) => w.type)).toEqual([T.rollout]);
+      const r = rule(run(), namespace);
+      expect(r.inputs.metadata.name).toBe(routing.destinationRule.name);
+      const subsets = r.inputs.spec.subsets as Array<{ name: string; labels?: Json }>;
+      const { stableSubsetName, canarySubsetName } = routing.destinationRule;
+      expect(stableSubsetName).not.toBe(canarySubsetName);
+      expect(subsets.map((x) => x.name).sort()).toEqual([stableSubsetName, canarySubsetName].sort());
+      // The controller sets each subset's pod-template hash label; labels of Pulumi's would fight it.
+      for (const subset of subsets) expect(subset.labels).toBeUndefined();
+    }
+    expect(namespaces().filter((n) => rolloutRouting(run(), n) !== undefined).length).toBe(
+      settings[v].delivery ? 1 : 0,
+    );
+  });
+
   test("every route, the ingress's too, goes to a subset of the rule for the Service's host, on a port of the Service", () => {
-    const routed = [...namespaces().map((n) => meshVs(run(), n)), ...ingressVs(run())];
+    const routed = [...namespaces().map((n) => meshVs(run(), n)), ...ingressVs(run(), settings[v])];
     expect(routed.length).toBe(namespaces().length + (settings[v].tls.termination === "istio" ? 1 : 0));
     for (const vs of routed) {
       for (const d of routesOf(vs).flatMap(destinationsOf)) {
@@ -121,7 +153,7 @@ describe.each(["dev", "prod"] as const)("resilience in %s", (v) => {
 
 describe("fault injection", () => {
   test.each(Object.keys(SHARED_VARIANTS) as Variant[])("%s: none by default, on any route", (v) => {
-    const all = ofType(runs[v], T.virtualService).flatMap(routesOf);
+    const all = ofType(runs[v], T.virtualService).flatMap(anyRoutesOf);
     expect(all.length).toBeGreaterThanOrEqual(INSTANCES.length);
     for (const route of all) expect(route).not.toHaveProperty("fault");
   });
@@ -130,8 +162,9 @@ describe("fault injection", () => {
     const f = settings.canary.traffic.resilience.faults;
     expect(f.delayPercent).toBeGreaterThan(0);
     expect(f.abortPercent).toBeGreaterThan(0);
-    expect(ingressVs(runs.canary)).toHaveLength(1);
-    const routes = ofType(runs.canary, T.virtualService).flatMap(routesOf);
+    expect(ingressVs(runs.canary, settings.canary)).toHaveLength(1);
+    // Delays and aborts are HTTP faults: every HTTP route, and the egress gateway's tls/tcp have none.
+    const routes = ofType(runs.canary, T.virtualService).flatMap((vs) => vs.inputs.spec.http ?? []);
     for (const route of routes) {
       expect({ route: route.name, fault: route.fault }).toEqual({
         route: route.name,

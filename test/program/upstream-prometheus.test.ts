@@ -13,6 +13,7 @@ import { inNamespace, nameOf, namespaceOf, ofType, type ProgramRun, type Recorde
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
 import { describeWithReference } from "../support/reference";
 import { T, chartRelease as release } from "./lookup";
+import { workloadsIn } from "./workloads";
 
 /**
  * Prometheus against the pods the program runs, as istiod's injection template builds them, and
@@ -49,7 +50,8 @@ describeWithReference("Prometheus against the pods the injector builds", () => {
     const monitors = ofType(run, T.podMonitor);
     expect(monitors.length).toBe(2);
     for (const m of monitors) {
-      const pods = inNamespace(run, T.deployment, namespaceOf(m)).filter((d) =>
+      // Deployments and Rollouts alike: the canary analysis queries what these scrape.
+      const pods = workloadsIn(run, namespaceOf(m)).filter((d) =>
         matches(m.inputs.spec.selector.matchLabels, d.inputs.spec.template.metadata.labels),
       );
       expect(pods.length).toBeGreaterThan(0);
@@ -93,7 +95,9 @@ describeWithReference("Prometheus against the pods the injector builds", () => {
           );
         }
         // The injector rewrites prometheus.io/port only on pods that ask to be scraped.
-        for (const d of inNamespace(run, T.deployment, namespaceOf(m)))
+        const workloads = workloadsIn(run, namespaceOf(m));
+        expect(workloads.length).toBeGreaterThan(0);
+        for (const d of workloads)
           expect(d.inputs.spec.template.metadata.annotations["prometheus.io/scrape"]).toBe("true");
         const policies = inNamespace(run, T.networkPolicy, namespaceOf(m));
         expect(policies.length).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import {
   chartVersions,
   deepMerge,
   meshFields,
-  unknownValuePaths,
+  unknownChartValuePaths,
 } from "../support/charts";
 import {
   engineConfig,
@@ -26,6 +26,7 @@ import { SHARED_VARIANTS, runVariants } from "../support/variants";
 import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
 import { T, chartRelease as release, chartReleases as releases } from "./lookup";
+import { workloads } from "./workloads";
 
 /**
  * The program against the systems it drives, as their upstream sources define them (Helm chart
@@ -113,6 +114,11 @@ describeWithReference("Helm values against the charts at their pinned versions",
   });
 
   test.each(ALL)("%s: every value the program sets exists in its chart", (v) => {
+    // Every release, the add-ons' and the egress gateway's too.
+    if (v === "dev")
+      expect(releases(runs[v]).map((r) => r.chart)).toEqual(
+        expect.arrayContaining(["jaeger", "kiali-server", "argo-rollouts", "kube-prometheus-stack"]),
+      );
     for (const r of releases(runs[v])) {
       // Istio's charts at every version of the data, so that an istioVersion override stays safe too.
       const versions = ISTIO_CHARTS.includes(r.chart)
@@ -120,10 +126,11 @@ describeWithReference("Helm values against the charts at their pinned versions",
         : [chartDataVersion(r.chart, r.version)!];
       for (const version of versions) {
         const opaque = r.chart === "istiod" ? ["meshConfig"] : [];
+        // The chart's values.yaml, and the keys its templates read beyond it (charts.ts, with sources).
         expect({
           chart: r.chart,
           version,
-          unknown: unknownValuePaths(r.values, chartDefaults(r.chart, version), opaque),
+          unknown: unknownChartValuePaths(r.chart, version, r.values, opaque),
         }).toEqual({
           chart: r.chart,
           version,
@@ -142,21 +149,58 @@ describeWithReference("Helm values against the charts at their pinned versions",
 
   test.each(PROGRAMS)("%s: the pods' own proxy config sets ProxyConfig fields", (v) => {
     const fields = meshFields();
-    const podProxyConfigs = [...ofType(runs[v], T.deployment), ...ofType(runs[v], T.job)]
-      .map((r) => r.inputs.spec.template.metadata?.annotations?.["proxy.istio.io/config"])
+    // Every pod template the program declares: its workloads', its Jobs', the canary analysis's Job's.
+    const analysisJobs = ofType(runs[v], T.analysisTemplate).flatMap((t) =>
+      (t.inputs.spec.metrics as Json[]).flatMap((m) =>
+        m.provider.job ? [m.provider.job.spec.template] : [],
+      ),
+    );
+    expect(analysisJobs.length).toBe(settings[v].delivery ? 1 : 0);
+    const templates = [...workloads(runs[v]), ...ofType(runs[v], T.job)].map((r) => r.inputs.spec.template);
+    const podProxyConfigs = [...templates, ...analysisJobs]
+      .map((t: Json) => t.metadata?.annotations?.["proxy.istio.io/config"])
       .filter((a): a is string => typeof a === "string");
     expect(podProxyConfigs.length).toBeGreaterThan(0);
     for (const config of podProxyConfigs)
       expect(Object.keys(JSON.parse(config)).filter((k) => !fields.ProxyConfig.includes(k))).toEqual([]);
   });
 
-  test.each(ALL)("%s: the gateway chart's values.schema.json accepts the values", (v) => {
-    const gateway = release(runs[v], "gateway");
+  /**
+   * Each release of Istio's gateway chart, with the replicas it should run: the ingress gateway
+   * the settings' gateway replicas, the egress gateway (where there is one, with no replica settings
+   * of its own) the plan's.
+   */
+  const gatewayReleases = (v: Variant): Array<{ values: Json; replicas: { min: number; max: number } }> => {
+    const s = settings[v];
+    const p = plan(s);
+    return releases(runs[v])
+      .filter((r) => r.chart === "gateway")
+      .map((r) => ({
+        values: r.values,
+        replicas:
+          r.namespace === s.namespaces.gateway
+            ? { min: s.mesh.gateway.minReplicas, max: s.mesh.gateway.maxReplicas }
+            : p.addons.egress!.replicas,
+      }));
+  };
+
+  test.each(PROGRAMS)("%s: the egress gateway is a second release of the gateway chart", (v) => {
+    const namespaces = releases(runs[v])
+      .filter((r) => r.chart === "gateway")
+      .map((r) => r.namespace);
+    expect(namespaces.sort()).toEqual(
+      [settings[v].namespaces.gateway, settings[v].egress.gateway!.namespace].sort(),
+    );
+  });
+
+  test.each(ALL)("%s: the gateway chart's values.schema.json accepts every gateway's values", (v) => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     for (const version of chartVersions("gateway")) {
       const validate = ajv.compile(JSON.parse(chartFile("gateway", version, "values.schema.json")));
-      validate(gateway.values);
-      expect({ version, errors: validate.errors ?? [] }).toEqual({ version, errors: [] });
+      for (const { values } of gatewayReleases(v)) {
+        validate(values);
+        expect({ version, errors: validate.errors ?? [] }).toEqual({ version, errors: [] });
+      }
     }
   });
 
@@ -177,20 +221,21 @@ describeWithReference("Helm values against the charts at their pinned versions",
     }
   });
 
-  test.each(ALL)(
-    "%s: the gateway runs the replicas the settings ask for, with a budget only above one",
-    (v) => {
-      const { minReplicas, maxReplicas } = settings[v].mesh.gateway;
-      for (const version of chartVersions("gateway")) {
-        const g: Json = deepMerge(chartDefaults("gateway", version), release(runs[v], "gateway").values);
+  test.each(ALL)("%s: each gateway runs the replicas asked for, with a budget only above one", (v) => {
+    for (const version of chartVersions("gateway")) {
+      for (const { values, replicas } of gatewayReleases(v)) {
+        const g: Json = deepMerge(chartDefaults("gateway", version), values);
         if (g.autoscaling.enabled)
-          expect([g.autoscaling.minReplicas, g.autoscaling.maxReplicas]).toEqual([minReplicas, maxReplicas]);
-        else expect(g.replicaCount).toBe(minReplicas);
+          expect([g.autoscaling.minReplicas, g.autoscaling.maxReplicas]).toEqual([
+            replicas.min,
+            replicas.max,
+          ]);
+        else expect(g.replicaCount).toBe(replicas.min);
         // values.yaml: a budget "can be only enabled if autoscaling is enabled with minReplicas > 1
         // or if autoscaling is disabled but replicaCount > 1".
         const floor = g.autoscaling.enabled ? g.autoscaling.minReplicas : g.replicaCount;
         if (Object.keys(g.podDisruptionBudget ?? {}).length > 0) expect(floor).toBeGreaterThan(1);
       }
-    },
-  );
+    }
+  });
 });

@@ -12,11 +12,13 @@ import {
 } from "../support/program";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
 import { T, ingressPeers, serviceOfUrl, type Json } from "./lookup";
+import { instanceService, workloadIn, workloadsIn } from "./workloads";
 
 /**
  * The mTLS verification as the program wires it: Jobs probing the real Services as the real
  * identities, and re-run when what they verify changes. The component alone:
- * test/components/verification.test.ts; which checks exist: the plan (test/stacks/plan.test.ts).
+ * test/components/verification.test.ts; which checks exist: the plan (test/stacks/plan.test.ts);
+ * the add-ons' checks: verification-addons.test.ts.
  */
 
 const VARIANTS = {
@@ -32,7 +34,10 @@ const runs = {} as Record<Variant, ProgramRun>;
 const settings = {} as Record<Variant, Settings>;
 beforeAll(() => runVariants(VARIANTS, runs, settings), 120_000);
 
+/** The mesh's own checks, in every stack beside those of its add-ons. */
 const CHECKS = ["a-to-b", "c-to-a", "c-to-b"];
+/** The check a Job runs: its logical name, which the results are keyed by. */
+const checkOf = (j: Recorded) => j.name.replace(/^verification-/, "");
 const argAfter = (args: string[], flag: string): string | undefined => {
   const i = args.indexOf(flag);
   return i < 0 ? undefined : args[i + 1];
@@ -50,28 +55,62 @@ describe.each(["dev", "prod", "dev-app"] as const)("verification Jobs in %s", (v
   const run = () => runs[v];
   const s = () => settings[v];
   const args = (check: string): string[] => job(run(), check).inputs.spec.template.spec.containers[0].args;
+  const all = () => ofType(run(), T.job).map(checkOf);
 
-  test("three Jobs, each probing a real Service port, never retried", () => {
-    expect(
-      ofType(run(), T.job)
-        .map((j) => j.name)
-        .sort(),
-    ).toEqual(CHECKS.map((c) => `verification-${c}`));
+  test("the mesh's three checks and the add-ons', each probing an instance's Service port or a host outside the cluster, never retried", () => {
+    expect(all()).toEqual(expect.arrayContaining(CHECKS));
     for (const [check, target] of [
       ["a-to-b", s().namespaces.b],
       ["c-to-a", s().namespaces.a],
       ["c-to-b", s().namespaces.b],
     ]) {
-      expect(job(run(), check).inputs.spec.backoffLimit).toBe(0);
       const { service } = serviceOfUrl(run(), argAfter(args(check), "--url") ?? "");
-      expect(namespaceOf(service)).toBe(target);
+      expect(service).toBe(instanceService(run(), target));
     }
-    expect(Object.keys(run().outputs.verificationResults as object).sort()).toEqual(CHECKS);
+    for (const check of all()) {
+      expect({ check, backoffLimit: job(run(), check).inputs.spec.backoffLimit }).toEqual({
+        check,
+        backoffLimit: 0,
+      });
+      const url = new URL(argAfter(args(check), "--url") ?? "");
+      // A cluster name must be a Service port of the program's; anything else is outside the cluster.
+      const own = ofType(run(), T.service).map((x) => `${nameOf(x)}.${namespaceOf(x)}`);
+      if (url.hostname.endsWith(".svc.cluster.local")) serviceOfUrl(run(), url.href);
+      else
+        expect({
+          check,
+          own: own.some((h) => url.hostname === h || url.hostname.startsWith(`${h}.`)),
+        }).toEqual({ check, own: false });
+    }
+    expect(Object.keys(run().outputs.verificationResults as object).sort()).toEqual([...all()].sort());
+  });
+
+  test("every Job of pingpong-a's namespace runs in the mesh as pingpong-a's pods; every other outside it", () => {
+    const account = workloadIn(run(), s().namespaces.a).inputs.spec.template.spec.serviceAccountName;
+    for (const j of ofType(run(), T.job)) {
+      const pod = j.inputs.spec.template;
+      const inMesh = namespaceOf(j) === s().namespaces.a;
+      if (!inMesh)
+        expect({ check: checkOf(j), ns: namespaceOf(j) }).toEqual({
+          check: checkOf(j),
+          ns: s().namespaces.c,
+        });
+      expect({
+        check: checkOf(j),
+        inject: pod.metadata.labels["sidecar.istio.io/inject"],
+        sa: pod.spec.serviceAccountName,
+      }).toEqual({
+        check: checkOf(j),
+        inject: String(inMesh),
+        sa: inMesh ? account : undefined,
+      });
+    }
   });
 
   test("a-to-b runs as pingpong-a's ServiceAccount and expects its SPIFFE ID", () => {
     const j = job(run(), "a-to-b");
     const sa = oneIn(run(), T.serviceAccount, s().namespaces.a);
+    expect(nameOf(sa)).toBe(workloadIn(run(), s().namespaces.a).inputs.spec.template.spec.serviceAccountName);
     expect(namespaceOf(j)).toBe(s().namespaces.a);
     expect(j.inputs.spec.template.spec.serviceAccountName).toBe(nameOf(sa));
     expect(argAfter(args("a-to-b"), "--expect")).toBe("success");
@@ -90,7 +129,7 @@ describe.each(["dev", "prod", "dev-app"] as const)("verification Jobs in %s", (v
   });
 
   test("each probe holds its expectation over consecutive attempts and ends before its Job's deadline", () => {
-    for (const check of CHECKS) {
+    for (const check of all()) {
       // The probe's own parser: the Job's arguments are a command line it accepts, as it reads them.
       const probe = parseProbeArgs(args(check).slice(1));
       expect(probe.attempts).toBeGreaterThan(1);
@@ -103,9 +142,9 @@ describe.each(["dev", "prod", "dev-app"] as const)("verification Jobs in %s", (v
     }
   });
 
-  test("Jobs wait for the deployments and the mesh policies", () => {
+  test("Jobs wait for the workloads and the mesh policies", () => {
     const needed = [
-      ...[s().namespaces.a, s().namespaces.b].map((n) => oneIn(run(), T.deployment, n).name),
+      ...[s().namespaces.a, s().namespaces.b].flatMap((n) => workloadsIn(run(), n).map((w) => w.name)),
       ...ofType(run(), T.peerAuthentication).map((r) => r.name),
       ...ofType(run(), T.authorizationPolicy).map((r) => r.name),
     ];
@@ -126,19 +165,24 @@ describe.each(["dev", "prod", "dev-app"] as const)("verification Jobs in %s", (v
 });
 
 describe("verification Job names", () => {
-  const names = (v: Variant) => ofType(runs[v], T.job).map(nameOf).sort();
+  /** Each check's Job name, by check. */
+  const names = (v: Variant) =>
+    Object.fromEntries(ofType(runs[v], T.job).map((j) => [checkOf(j), nameOf(j)]));
+  /** Every check of both variants has a Job in each, under another name. */
+  const allRenamed = (a: Record<string, string>, b: Record<string, string>) => {
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    expect(Object.keys(a)).toEqual(expect.arrayContaining(CHECKS));
+    for (const check of Object.keys(a))
+      expect({ check, renamed: a[check] !== b[check] }).toEqual({ check, renamed: true });
+  };
 
   test("change when the image reference changes", () => {
     expect(runs.dev.outputs.imageRef).not.toEqual(runs["dev-registry"].outputs.imageRef);
-    const [a, b] = [names("dev"), names("dev-registry")];
-    expect(a).toHaveLength(CHECKS.length);
-    for (let i = 0; i < a.length; i++) expect(a[i]).not.toBe(b[i]);
+    allRenamed(names("dev"), names("dev-registry"));
   });
 
   test("change when tlsTermination changes", () => {
-    const [a, b] = [names("dev"), names("dev-ingress")];
-    expect(a).toHaveLength(CHECKS.length);
-    for (let i = 0; i < a.length; i++) expect(a[i]).not.toBe(b[i]);
+    allRenamed(names("dev"), names("dev-ingress"));
   });
 
   test("with verification=false there are no Jobs and no results", () => {
@@ -167,11 +211,13 @@ describe.each(["dev", "prod"] as const)("pingpong-c and outputs in %s", (v) => {
     }
   });
 
-  test("outputs: mtlsModes, three verification results, HTTPS URLs, Istio version", () => {
+  test("outputs: mtlsModes, a verification result per Job, HTTPS URLs, Istio version", () => {
     const { outputs } = run();
     expect(outputs.istioVersion).toBe(s().mesh.istioVersion);
     expect(outputs.mtlsModes).toEqual(expect.objectContaining({ a: "STRICT", b: "STRICT" }));
-    expect(Object.keys(outputs.verificationResults as object)).toHaveLength(CHECKS.length);
+    expect(Object.keys(outputs.verificationResults as object).sort()).toEqual(
+      ofType(run(), T.job).map(checkOf).sort(),
+    );
     expect((outputs.ingress as { urls: string[] }).urls).toEqual(
       s().tls.hosts.map((h) => `https://${h}${PATHS.ping}`),
     );

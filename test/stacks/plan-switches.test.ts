@@ -56,13 +56,21 @@ test.each(["dev", "prod"])(
 
 test("prod with tlsTermination=app keeps prod's mesh: mesh-wide mTLS and the plug-in CA", () => {
   const [app, s] = planFor("prod", APP_TLS, APP_TLS_UNSET);
-  const [istio] = planFor("prod");
+  const [istio, prod] = planFor("prod");
   expect(s.mesh.meshWideMtls).toBe(true);
   expect(app.security.meshWide).toBe(true);
   expect(app.certificates.intermediateCa).toBe(true);
   // Istio stays as it is, but for the tracing provider, which app mode has nothing to send to.
   expect(app.istio).toEqual({ ...istio.istio, tracing: undefined });
-  expect(app.workload).toEqual(istio.workload);
+  // The workload too, but that its pinger samples no trace: nothing would record the spans.
+  expect(app.workload).toEqual({
+    ...istio.workload,
+    workload: { ...istio.workload.workload, traceSamplingPercent: 0 },
+  });
+  const tracing = prod.observability.tracing;
+  expect(istio.workload.workload.traceSamplingPercent).toBe(
+    tracing.backend === "none" ? 0 : tracing.samplingPercent,
+  );
   // Only the sidecars stop seeing HTTP: the callers rule stays at the port.
   expect(app.security).toEqual({ ...istio.security, httpRules: false });
 });

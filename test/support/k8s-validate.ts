@@ -86,13 +86,13 @@ export function manifestOf(r: Recorded): Manifest {
 }
 
 /** API groups of custom resources checked against their CRD schemas (besides `istio.io`, `*.istio.io`). */
-const CRD_GROUPS = ["monitoring.coreos.com"];
+const CRD_GROUPS = ["monitoring.coreos.com", "argoproj.io"];
 
 /**
  * Whether a recorded resource is validated elsewhere, not by kubernetes-models: Istio custom
  * resources (API groups `istio.io` and `*.istio.io`, e.g. networking, security and
- * telemetry.istio.io) and Prometheus Operator resources (`monitoring.coreos.com`), checked against
- * their CRD schemas in test/program/crd-schemas.test.ts, and Helm releases (`helm.sh`, no API
+ * telemetry.istio.io), Prometheus Operator resources (`monitoring.coreos.com`) and Argo Rollouts'
+ * (`argoproj.io`), checked against their CRD schemas in test/program/crd-schemas.test.ts, and Helm releases (`helm.sh`, no API
  * object of their own). Every other `kubernetes:` type, including unknown core kinds, must have a model.
  */
 export function isValidatedElsewhere(r: Recorded): boolean {
