@@ -1,9 +1,11 @@
 /**
  * The checks of the end-to-end suite (e2e.ts) against the deployed stack: the mesh through
- * `kubectl exec`, HTTPS through the ingress gateway and metrics through Prometheus.
+ * `kubectl exec`, HTTPS through the ingress gateway and metrics through Prometheus (the add-ons'
+ * checks: checks-addons.ts).
  */
-import http from "node:http";
 import https from "node:https";
+import { IMAGE_PATHS } from "../../app/src/contract";
+import { CONTAINER_NAME, serviceSelector } from "../../components/workload";
 import {
   UNTRUSTED_CERT_CODES,
   firstIngress,
@@ -15,51 +17,51 @@ import {
   type CheckResult,
   type StackFacts,
 } from "./harness";
-import { CONTEXT, run, sleep, withPortForward, withTimeout } from "./processes";
+import { labelSelector, probeCommand, type ProbeRun, type Verdict } from "./harness-addons";
+import { httpGetJson } from "./http";
+import { kubectlExec, readyPodIn, sleep, withPortForward, withTimeout } from "./processes";
 
-const CALLER_A = "spiffe://cluster.local/ns/pingpong-a/sa/pingpong";
+export type { Verdict } from "./harness-addons";
+
+/** The image's node (its ENTRYPOINT, app/Dockerfile). */
+const NODE = "/nodejs/bin/node";
+/** The pingpong pods of an instance: what its Service selects, whether a Deployment or a Rollout runs them. */
+export const APP_PODS = labelSelector(serviceSelector());
 const PROMETHEUS = { namespace: "monitoring", service: "svc/kube-prometheus-stack-prometheus", port: 9090 };
 const GATEWAY = { namespace: "istio-ingress", service: "svc/istio-ingressgateway", port: 443 };
 const METRICS_QUERY = 'sum(pingpong_pings_total{result="success"})';
 
 const log = (line: string) => console.log(line);
 
-export type Verdict = { pass: boolean; detail: string };
-
-function kubectlExec(namespace: string, target: string, container: string | undefined, command: string[]) {
-  return run(
-    "kubectl",
-    [
-      "--context",
-      CONTEXT,
-      "-n",
-      namespace,
-      "exec",
-      target,
-      ...(container ? ["-c", container] : []),
-      "--",
-      ...command,
-    ],
-    { timeoutMs: 60_000 },
+/**
+ * Runs the image's probe in the app container of a ready pingpong pod of `namespace` (kubectl exec
+ * takes pods and Deployments, not Argo Rollouts); its exit code is the verdict.
+ */
+export async function probeFrom(namespace: string, p: ProbeRun): Promise<Verdict> {
+  const pod = await readyPodIn(namespace, APP_PODS);
+  const r = await kubectlExec(
+    namespace,
+    pod,
+    CONTAINER_NAME,
+    probeCommand(NODE, IMAGE_PATHS.probe, p),
+    p.hold.deadlineMs + 30_000,
   );
+  const verdict = judgeExit(r.code, 0, r.output);
+  return { pass: verdict.pass, detail: `from ${pod}: ${verdict.detail}` };
 }
 
-export async function checkAToB(facts: StackFacts): Promise<Verdict> {
-  const r = await kubectlExec("pingpong-a", "deploy/pingpong-v1", "pingpong", [
-    "/nodejs/bin/node",
-    "/app/dist/probe.js",
-    "--url",
-    facts.pingUrls.b,
-    "--expect",
-    "success",
-    "--expect-caller",
-    CALLER_A,
-  ]);
-  return judgeExit(r.code, 0, r.output);
+export function checkAToB(facts: StackFacts): Promise<Verdict> {
+  // pingpong-b's pods may still be starting: Pulumi waits for a Deployment's pods, not a Rollout's.
+  return probeFrom(facts.namespaces.a, {
+    url: facts.pingUrls.b,
+    expect: "success",
+    expectCaller: `spiffe://cluster.local/ns/${facts.namespaces.a}/sa/pingpong`,
+    hold: { timeoutMs: 5_000, attempts: 3, intervalMs: 1_000, deadlineMs: 60_000 },
+  });
 }
 
 export async function checkCToA(facts: StackFacts): Promise<Verdict> {
-  const r = await kubectlExec("pingpong-c", "deploy/toolbox", undefined, [
+  const r = await kubectlExec(facts.namespaces.c, "deploy/toolbox", undefined, [
     "curl",
     "-sS",
     "-o",
@@ -136,25 +138,6 @@ export async function checkHttps(facts: StackFacts): Promise<Verdict> {
       pass: true,
       detail: `https://${host}${urlPath}: 200 pong with the stack CA; ${untrusted.errorCode} without it`,
     };
-  });
-}
-
-function httpGetJson(port: number, urlPath: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: urlPath, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => {
-        try {
-          resolve(JSON.parse(body));
-        } catch {
-          reject(new Error(`HTTP ${res.statusCode}: not JSON: ${body.slice(0, 200)}`));
-        }
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error("request timed out")));
-    req.on("error", reject);
   });
 }
 

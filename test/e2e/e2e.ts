@@ -1,6 +1,7 @@
 /**
  * End-to-end suite: deploys the dev stack to the local kind cluster with the Pulumi Automation
- * API, checks the mesh, HTTPS and metrics from outside, then destroys the stack.
+ * API, checks the mesh, HTTPS, metrics and the mesh's add-ons (traces, Kiali, egress, the Argo
+ * Rollout, rate limits) from outside, then destroys the stack.
  *
  *   npm run test:e2e            (E2E_KEEP=1 keeps the stack afterwards)
  *
@@ -12,7 +13,9 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { checkAToB, checkCToA, checkHttps, checkMetrics, runCheck } from "./checks";
+import { checkEgress, checkKiali, checkRateLimit, checkRollout, checkTraces, runIf } from "./checks-addons";
 import {
   CHECKS,
   EXIT,
@@ -26,7 +29,15 @@ import {
   parseOutputs,
   summaryLine,
   type CheckResult,
+  type StackFacts,
 } from "./harness";
+import {
+  outputTargets,
+  rawConfig,
+  settingsTargets,
+  unreadSettings,
+  type SettingsTargets,
+} from "./harness-addons";
 import { ROOT, run } from "./processes";
 
 export * from "./harness";
@@ -54,6 +65,20 @@ function commandOnPath(): (command: string) => boolean {
 function dockerAnswers(): boolean {
   const r = spawnSync("docker", ["info"], { stdio: "ignore", timeout: 30_000 });
   return r.status === 0;
+}
+
+/** The settings-based checks, from the stack's config as the program parsed it (stacks/settings.ts). */
+async function targetsFromSettings(stack: Stack, facts: StackFacts): Promise<SettingsTargets> {
+  try {
+    // Loaded here, like the Automation API: the program's modules are not needed before the deployment.
+    const { parseSettings } = await import("../../stacks/settings");
+    const { plan } = await import("../../stacks/plan");
+    const { addonChecks } = await import("../../stacks/plan-addons");
+    const s = parseSettings(rawConfig(await stack.getAllConfig()), STACK);
+    return settingsTargets(s, addonChecks(s, plan(s).addons), facts);
+  } catch (err) {
+    return unreadSettings(`not run: the stack's settings could not be read (${(err as Error).message})`);
+  }
 }
 
 export async function main(): Promise<number> {
@@ -84,7 +109,8 @@ export async function main(): Promise<number> {
   let destroyFailed = false;
 
   const results: CheckResult[] = [];
-  let stack: Awaited<ReturnType<typeof LocalWorkspace.createOrSelectStack>> | undefined;
+  let stack: Stack | undefined;
+  let notRunReason = "not run: the deployment did not complete";
   try {
     log("e2e: kind cluster and registry (stacks/kind/up.sh)");
     const kindUp = await run("bash", ["stacks/kind/up.sh"], { timeoutMs: 10 * 60_000, stream: true });
@@ -96,21 +122,30 @@ export async function main(): Promise<number> {
     );
     log(`e2e: pulumi up on stack ${STACK}`);
     const up = await stack.up({ onOutput: (out) => process.stdout.write(out), color: "never" });
+    notRunReason = "not run: the suite stopped before this check";
     const facts = parseOutputs(up.outputs);
+    const addons = { ...outputTargets(facts), ...(await targetsFromSettings(stack, facts)) };
 
     results.push(
       await runCheck("verification", 10_000, () =>
         Promise.resolve(judgeVerification(facts.verificationResults)),
       ),
     );
-    results.push(await runCheck("a-to-b", 90_000, () => checkAToB(facts)));
+    results.push(await runCheck("a-to-b", 3 * 60_000, () => checkAToB(facts)));
     results.push(await runCheck("c-to-a", 90_000, () => checkCToA(facts)));
     results.push(await runCheck("https", 120_000, () => checkHttps(facts)));
     results.push(await runCheck("metrics", 4 * 60_000, () => checkMetrics(3 * 60_000)));
+    results.push(await runIf("traces", addons.traces, 5 * 60_000, (t) => checkTraces(t, facts, 3 * 60_000)));
+    results.push(await runIf("kiali", addons.kiali, 4 * 60_000, (t) => checkKiali(t, facts, 2 * 60_000)));
+    results.push(await runIf("egress", addons.egress, 3 * 60_000, (t) => checkEgress(t, facts)));
+    results.push(await runIf("rollout", addons.rollout, 7 * 60_000, (t) => checkRollout(t, 5 * 60_000)));
+    // Last: the burst empties pingpong-b's token buckets for a moment.
+    results.push(await runIf("rate-limit", addons.rateLimit, 4 * 60_000, (t) => checkRateLimit(t, facts)));
   } catch (err) {
     log(`e2e: error: ${(err as Error).message}`);
+    notRunReason = `${notRunReason} (${(err as Error).message})`;
   } finally {
-    for (const r of notRunResults(results, "not run: the deployment did not complete")) {
+    for (const r of notRunResults(results, notRunReason)) {
       results.push(r);
       log(formatResult(r));
     }

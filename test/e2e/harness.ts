@@ -1,8 +1,10 @@
 /**
  * The pure parts of the end-to-end suite (test/e2e/e2e.ts): prerequisites, parsing of the stack
- * outputs, verdicts and the report lines. Nothing here touches the network, the file system or a
- * child process, so test/program/e2e-harness.test.ts runs it under jest.
+ * outputs, verdicts and the report lines (those of the add-on checks: harness-addons.ts). Nothing
+ * here touches the network, the file system or a child process, so test/program/e2e-harness.test.ts
+ * runs it under jest.
  */
+export * from "./outputs";
 
 /** Exit codes of `npm run test:e2e`. */
 export const EXIT = { passed: 0, failed: 1, notRun: 2 } as const;
@@ -85,6 +87,17 @@ export const CHECKS = [
   { id: "c-to-a", title: "(c) pingpong-c (no sidecar) -> pingpong-a is refused (curl exit 56)" },
   { id: "https", title: "(d) HTTPS through the ingress gateway verifies with the stack's CA only" },
   { id: "metrics", title: "(e) pingpong_pings_total{result=success} arrives in Prometheus" },
+  {
+    id: "traces",
+    title: "(f) Jaeger lists pingpong services; a trace has spans from both instances' sidecars",
+  },
+  { id: "kiali", title: "(g) Kiali answers /kiali/api/status as running and lists pingpong-a's namespace" },
+  { id: "egress", title: "(h) pingpong-a reaches the first egress host over HTTPS (probe --expect reached)" },
+  { id: "rollout", title: "(i) the Argo Rollout pingpong in pingpong-b's namespace is Healthy" },
+  {
+    id: "rate-limit",
+    title: "(j) a burst pingpong-a -> pingpong-b meets HTTP 429 (local rate limit), no other error",
+  },
 ] as const;
 
 export type CheckId = (typeof CHECKS)[number]["id"];
@@ -124,98 +137,10 @@ export function notRunResults(done: readonly CheckResult[], reason: string): Che
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stack outputs
-
-export interface VerificationResult {
-  expected: string;
-  passed: boolean;
-}
-
-export interface StackFacts {
-  verificationResults: Record<string, VerificationResult>;
-  pingUrls: { a: string; b: string };
-  ingressUrls: string[];
-  caCertificatePem: string;
-}
+// Verdicts
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * The outputs the checks need, from an Automation API OutputMap (`{name: {value, secret}}`).
- * Throws, naming every problem, when one is missing or has the wrong shape.
- */
-export function parseOutputs(outputs: Record<string, { value?: unknown } | undefined>): StackFacts {
-  const problems: string[] = [];
-  const value = (name: string): unknown => outputs[name]?.value;
-
-  const rawResults = value("verificationResults");
-  const verificationResults: Record<string, VerificationResult> = {};
-  if (!isRecord(rawResults)) {
-    problems.push("verificationResults: expected an object of {expected, passed}");
-  } else {
-    for (const [check, r] of Object.entries(rawResults)) {
-      if (isRecord(r) && typeof r.passed === "boolean") {
-        verificationResults[check] = {
-          expected: typeof r.expected === "string" ? r.expected : "",
-          passed: r.passed,
-        };
-      } else {
-        problems.push(`verificationResults.${check}: expected {expected, passed}`);
-      }
-    }
-  }
-
-  const rawPing = value("pingUrls");
-  let pingUrls = { a: "", b: "" };
-  if (isRecord(rawPing) && typeof rawPing.a === "string" && typeof rawPing.b === "string") {
-    pingUrls = { a: rawPing.a, b: rawPing.b };
-  } else {
-    problems.push("pingUrls: expected {a, b} URLs");
-  }
-
-  const rawIngress = value("ingress");
-  let ingressUrls: string[] = [];
-  if (
-    isRecord(rawIngress) &&
-    Array.isArray(rawIngress.urls) &&
-    rawIngress.urls.every((u) => typeof u === "string")
-  ) {
-    ingressUrls = rawIngress.urls;
-  } else {
-    problems.push("ingress.urls: expected a list of URLs");
-  }
-
-  const ca = value("caCertificatePem");
-  if (typeof ca !== "string" || !ca.includes("BEGIN CERTIFICATE")) {
-    problems.push("caCertificatePem: expected a PEM certificate");
-  }
-
-  if (problems.length > 0) throw new Error(`unexpected stack outputs: ${problems.join("; ")}`);
-  return { verificationResults, pingUrls, ingressUrls, caCertificatePem: ca as string };
-}
-
-/** Check (a): passes only when there is at least one verification result and all of them passed. */
-export function judgeVerification(results: Record<string, VerificationResult>): {
-  pass: boolean;
-  detail: string;
-} {
-  const entries = Object.entries(results);
-  if (entries.length === 0) {
-    return { pass: false, detail: "no verification results (is pingpong:verification off?)" };
-  }
-  const failed = entries.filter(([, r]) => !r.passed).map(([name]) => name);
-  return failed.length === 0
-    ? { pass: true, detail: `${entries.map(([name]) => name).join(", ")} passed` }
-    : { pass: false, detail: `failed: ${failed.join(", ")}` };
-}
-
-/** The host and path of the first ingress URL (`https://pingpong.localtest.me/ping`). */
-export function firstIngress(urls: readonly string[]): { host: string; path: string } {
-  if (urls.length === 0) throw new Error("ingress.urls is empty (tlsTermination is not istio?)");
-  const url = new URL(urls[0]);
-  return { host: url.hostname, path: url.pathname === "/" ? "/ping" : url.pathname };
-}
 
 /** Node's codes for a server certificate that does not chain to a trusted root. */
 export const UNTRUSTED_CERT_CODES: ReadonlySet<string> = new Set([

@@ -1,17 +1,21 @@
 /**
- * Processes for the end-to-end suite (e2e.ts): commands run to completion, `kubectl port-forward`
- * in the background, and timeouts.
+ * Processes for the end-to-end suite (e2e.ts): commands run to completion, `kubectl` against the
+ * kind cluster, `kubectl port-forward` in the background, and timeouts.
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
+import { readyPod } from "./harness-addons";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const CONTEXT = "kind-pingpong";
 
 export interface RunResult {
   code: number | null;
+  /** stdout and stderr, interleaved as they came. */
   output: string;
+  /** stdout alone, for output to parse. */
+  stdout: string;
   timedOut: boolean;
 }
 
@@ -24,12 +28,16 @@ export function run(
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: ROOT, env: opts.env ?? process.env });
     let output = "";
+    let stdout = "";
     let timedOut = false;
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (opts.stream) process.stdout.write(chunk);
     };
-    child.stdout.on("data", collect);
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      collect(chunk);
+    });
     child.stderr.on("data", collect);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -40,9 +48,48 @@ export function run(
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code: timedOut ? null : code, output, timedOut });
+      resolve({ code: timedOut ? null : code, output, stdout, timedOut });
     });
   });
+}
+
+/** `kubectl --context kind-pingpong ...`. */
+export function kubectl(args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return run("kubectl", ["--context", CONTEXT, ...args], { timeoutMs });
+}
+
+/** `kubectl exec` in `target` (a pod, or deploy/NAME); its exit code is the remote command's. */
+export function kubectlExec(
+  namespace: string,
+  target: string,
+  container: string | undefined,
+  command: string[],
+  timeoutMs = 60_000,
+): Promise<RunResult> {
+  return kubectl(
+    ["-n", namespace, "exec", target, ...(container ? ["-c", container] : []), "--", ...command],
+    timeoutMs,
+  );
+}
+
+/**
+ * A ready, not terminating pod matching `selector` in `namespace`, as `pod/NAME` for kubectl exec
+ * (which takes pods and Deployments, not Argo Rollouts). Throws, saying what it found, when none is.
+ */
+export async function readyPodIn(namespace: string, selector: string): Promise<string> {
+  const r = await kubectl(["-n", namespace, "get", "pods", "-l", selector, "-o", "json"]);
+  if (r.code !== 0) {
+    throw new Error(`kubectl get pods -l ${selector} in ${namespace}: exit ${r.code}: ${r.output.trim()}`);
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`kubectl get pods -l ${selector} in ${namespace}: not JSON: ${r.stdout.slice(0, 200)}`);
+  }
+  const found = readyPod(list);
+  if (found.pod === undefined) throw new Error(`${namespace}, ${selector}: ${found.detail}`);
+  return `pod/${found.pod}`;
 }
 
 function freePort(): Promise<number> {
