@@ -25,7 +25,11 @@ export function operatorRules(): PolicyRule[] {
     read(["batch"], ["jobs"]),
     read(["discovery.k8s.io"], ["endpointslices"]),
     read(["networking.k8s.io"], ["networkpolicies", "ingresses"]),
-    read(["networking.istio.io"], ["virtualservices", "destinationrules", "gateways", "sidecars"]),
+    read(
+      ["networking.istio.io"],
+      ["virtualservices", "destinationrules", "gateways", "sidecars", "serviceentries", "envoyfilters"],
+    ),
+    read(["argoproj.io"], ["rollouts", "analysisruns", "analysistemplates"]),
     read(["security.istio.io"], ["peerauthentications", "authorizationpolicies"]),
     read(["telemetry.istio.io"], ["telemetries"]),
     read(["metrics.k8s.io"], ["pods"]),

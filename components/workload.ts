@@ -37,6 +37,8 @@ export interface WorkloadSettings {
   logLevel: LogLevel;
   spreadPolicy: SpreadPolicy;
   resources: Resources;
+  /** Percent of pings whose trace the pinger marks sampled (the decision every sidecar follows). */
+  traceSamplingPercent: number;
 }
 
 /** Labels that select one version's pods: immutable in the Deployment selector. */
@@ -104,6 +106,7 @@ export function container(args: {
     { name: ENV.shutdownTimeoutMs, value: String(w.shutdownTimeoutSeconds * 1000) },
     { name: ENV.drainDelayMs, value: String(w.drainDelaySeconds * 1000) },
     { name: ENV.logLevel, value: w.logLevel },
+    { name: ENV.traceSamplingPercent, value: String(w.traceSamplingPercent) },
     { name: ENV.serviceName, value: APP_NAME },
     { name: ENV.version, value: args.version },
     { name: ENV.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },

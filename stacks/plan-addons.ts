@@ -140,10 +140,15 @@ export function sidecarEgress(a: AddonsPlan): Array<{ to?: PodsRef[]; port: numb
   return rules;
 }
 
-/** Pods that may answer from one pingpong pod at the same time: the most a burst must exceed. */
+/**
+ * Pods of pingpong-b that may answer at once, each with a bucket of its own: the most a burst must
+ * exceed. Under canary analysis the Rollout's canary runs beside every stable pod at its 50% step.
+ */
 function mostPods(s: Settings): number {
   const w = s.workload;
-  return (w.autoscaling ? w.autoscaling.maxReplicas : w.replicas) + (s.traffic.canary?.replicas ?? 0);
+  const stable = w.autoscaling ? w.autoscaling.maxReplicas : w.replicas;
+  const analysed = s.delivery?.instance === "b" ? stable : 0;
+  return stable + analysed + (s.traffic.canary?.replicas ?? 0);
 }
 
 /** The checks of the add-ons, run from pingpong-a like the mesh's own a-to-b check. */

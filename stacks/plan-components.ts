@@ -58,7 +58,8 @@ export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): 
       replicas: w.replicas,
       autoscaling: w.autoscaling,
       pdbMinAvailable: w.pdbMinAvailable,
-      workload: w,
+      // The pinger's sampling decision is the trace's: 0 when there is no backend.
+      workload: { ...w, traceSamplingPercent: addons.tracing?.samplingPercent ?? 0 },
     },
   };
 }
