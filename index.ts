@@ -46,19 +46,14 @@ function pingpong() {
   const istio = new Istio("istio", { ...p.istio, tracing, pluginCa: certs.intermediate }, onCluster);
   const { controlPlane } = istio;
   // The pingpong namespaces wait for istiod and istio-cni: pods created earlier would start without a sidecar.
-  const ns = new Namespaces(
-    "namespaces",
-    { namespaces: p.namespaces },
-    { ...onCluster, dependsOn: controlPlane },
-  );
-  const appTls =
-    p.edge.scheme === "https"
-      ? new AppTlsSecrets(
-          "app-tls",
-          { namespaces: { a: ns.names.a, b: ns.names.b }, ...certs.server, caPem: certs.caCertPem },
-          onCluster,
-        )
-      : undefined;
+  const afterIstio = { ...onCluster, dependsOn: controlPlane };
+  const ns = new Namespaces("namespaces", { namespaces: p.namespaces }, afterIstio);
+  const appCert = {
+    namespaces: forEachInstance((key) => ns.names[key]),
+    ...certs.server,
+    caPem: certs.caCertPem,
+  };
+  const appTls = p.edge.scheme === "https" ? new AppTlsSecrets("app-tls", appCert, onCluster) : undefined;
 
   // Automated canary analysis: the controller, and the template the instance's Rollout runs.
   const rollouts = d && new ArgoRollouts("argo-rollouts", d, onCluster);
@@ -151,24 +146,18 @@ function pingpong() {
     url: svc[k].url,
     tlsSecretName: appTls?.secretNames[k],
   }));
-  const verification =
-    p.checks.length > 0
-      ? new Verification(
-          "verification",
-          {
-            image: image.ref,
-            checks: p.checks,
-            endpoints,
-            outsideNamespace: ns.names.c,
-            trustDomain: s.mesh.trustDomain,
-            // What the checks prove changes with these: the plan's checks carry the egress hosts and limits.
-            triggers: [image.ref, certs.caCertPem, security.policyFingerprint, p.edge.mode, p.checks],
-            dependsOn: [svc.a, svc.b, security, ...[egress, limits].filter((c) => c !== undefined)],
-            pullCredentials,
-          },
-          onCluster,
-        )
-      : undefined;
+  const verify = {
+    image: image.ref,
+    checks: p.checks,
+    endpoints,
+    outsideNamespace: ns.names.c,
+    trustDomain: s.mesh.trustDomain,
+    // What the checks prove changes with these: the plan's checks carry the egress hosts and limits.
+    triggers: [image.ref, certs.caCertPem, security.policyFingerprint, p.edge.mode, p.checks],
+    dependsOn: [svc.a, svc.b, security, ...[egress, limits].filter((c) => c !== undefined)],
+    pullCredentials,
+  };
+  const verification = p.checks.length > 0 ? new Verification("verification", verify, onCluster) : undefined;
 
   const components = { svc, image, istio, certs, security, verification, observability, jaeger, kiali };
   return stackOutputs({ s, p, namespaces: ns.names, ...components });
