@@ -14,8 +14,8 @@ import { principal, type Identity } from "./mesh-security";
 import { podSecurityLabels } from "./pod-security";
 
 export { EGRESS_RELEASE };
-/** The name of the Istio Gateway the egress gateway pods serve. */
-export const EGRESS_GATEWAY_NAME = "istio-egressgateway";
+/** The name of the Istio Gateway the egress gateway pods serve: the release's, as in Istio's egress task. */
+export const EGRESS_GATEWAY_NAME = EGRESS_RELEASE;
 /** HTTPS to the external hosts, and the gateway Service's port carrying it (the chart's `https` port). */
 export const EGRESS_PORT = 443;
 /** Where every pingpong sidecar (and the gateway) must see the routes: all namespaces. */

@@ -141,14 +141,15 @@ export function sidecarEgress(a: AddonsPlan): Array<{ to?: PodsRef[]; port: numb
 }
 
 /**
- * Pods of pingpong-b that may answer at once, each with a bucket of its own: the most a burst must
+ * Pods of an instance that may answer at once, each with a bucket of its own: the most a burst must
  * exceed. Under canary analysis the Rollout's canary runs beside every stable pod at its 50% step.
  */
-function mostPods(s: Settings): number {
+function mostPods(s: Settings, key: InstanceKey): number {
   const w = s.workload;
   const stable = w.autoscaling ? w.autoscaling.maxReplicas : w.replicas;
-  const analysed = s.delivery?.instance === "b" ? stable : 0;
-  return stable + analysed + (s.traffic.canary?.replicas ?? 0);
+  const analysed = s.delivery?.instance === key ? stable : 0;
+  const canary = s.traffic.canary?.instances.includes(key) ? s.traffic.canary.replicas : 0;
+  return stable + analysed + canary;
 }
 
 /** The checks of the add-ons, run from pingpong-a like the mesh's own a-to-b check. */
@@ -181,16 +182,17 @@ export function addonChecks(s: Settings, a: AddonsPlan): CheckPlan[] {
   if (a.rateLimit) {
     const { requestsPerSecond, burst } = a.rateLimit;
     const pool = s.traffic.resilience.connectionPool;
+    const to: InstanceKey = "b";
     checks.push({
-      name: "a-to-b-burst",
+      name: `a-to-${to}-burst`,
       from: { instance: "a" },
-      to: "b",
+      to,
       expect: "rate-limited",
       tls: false,
       // Twice what every pod's bucket holds plus a second of refill: some answers must be 429.
       // In flight at once: no more than the caller's sidecar pools, or its own 503s would mix in.
       burst: {
-        requests: 2 * mostPods(s) * (burst + requestsPerSecond),
+        requests: 2 * mostPods(s, to) * (burst + requestsPerSecond),
         concurrency: Math.min(50, pool.maxConnections, pool.maxPendingRequests),
       },
     });

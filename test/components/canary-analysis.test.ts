@@ -29,21 +29,13 @@ import {
 } from "../support/program";
 import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
+import { T } from "../support/tokens";
 
 /**
  * The CanaryAnalysis component in pingpong-b's delivery: beside the controller, the Traffic whose
  * routes the Rollout shifts, and the PingpongService whose Rollout runs the analysis.
  */
 
-const T = {
-  template: "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
-  account: "kubernetes:core/v1:ServiceAccount",
-  service: "kubernetes:core/v1:Service",
-  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
-  release: "kubernetes:helm.sh/v3:Release",
-  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-} as const;
 const NS = "team-b";
 const PROMETHEUS = "http://kube-prometheus-stack-prometheus.metrics:9090";
 const IMAGE = "registry.example/pingpong@sha256:" + "b".repeat(64);
@@ -107,7 +99,7 @@ const only = (run: ProgramRun, type: string) => {
 // Metrics are arbitrary JSON from the program.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const metric = (run: ProgramRun, name: string): any =>
-  only(run, T.template).inputs.spec.metrics.find((m: { name: string }) => m.name === name);
+  only(run, T.analysisTemplate).inputs.spec.metrics.find((m: { name: string }) => m.name === name);
 
 /** The label matchers of a PromQL selector, and whether a series' labels meet them (regexes are anchored). */
 function matchers(expr: string): Array<{ name: string; op: string; value: string }> {
@@ -153,7 +145,7 @@ describe("the analysis of pingpong-b's canary", () => {
   const asRun = (query: string, hash: string) => query.replaceAll(`{{args.${CANARY_HASH_ARG}}}`, hash);
 
   test("the Rollout runs this template; it declares the one argument the Rollout's steps pass", () => {
-    const template = only(run, T.template);
+    const template = only(run, T.analysisTemplate);
     expect(namespaceOf(template)).toBe(NS);
     const steps = only(run, T.rollout).inputs.spec.strategy.canary.steps.filter(
       (s: { analysis?: object }) => s.analysis,
@@ -234,7 +226,7 @@ describe("the analysis of pingpong-b's canary", () => {
     expect(metadata.annotations["sidecar.istio.io/nativeSidecar"]).toBe("true");
     expect(metadata.labels["sidecar.istio.io/inject"]).toBe("true");
     expect(metadata.labels).toMatchObject(run.outputs.podLabels as Record<string, string>);
-    const account = ofType(run, T.account).find((a) => nameOf(a) === ACCEPTANCE_SERVICE_ACCOUNT)!;
+    const account = ofType(run, T.serviceAccount).find((a) => nameOf(a) === ACCEPTANCE_SERVICE_ACCOUNT)!;
     expect(account.inputs.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe(nameOf(account));
     expect(run.outputs.identity).toEqual({ namespace: NS, serviceAccount: nameOf(account) });
@@ -275,18 +267,18 @@ describe("the analysis of pingpong-b's canary", () => {
   });
 
   test("the Rollout and the AnalysisTemplate wait for the release that installs their CRDs", () => {
-    for (const type of [T.rollout, T.template])
+    for (const type of [T.rollout, T.analysisTemplate])
       expect(only(run, type).dependsOn).toContain(only(run, T.release).name);
   });
 
   describeWithReference("against the CRD schemas", () => {
-    test.each([T.template, T.destinationRule, T.virtualService])("%s is valid", (type) => {
+    test.each([T.analysisTemplate, T.destinationRule, T.virtualService])("%s is valid", (type) => {
       const { apiVersion, kind } = kubernetesKind(type)!;
       expect(specErrors(apiVersion, kind, only(run, type).inputs.spec)).toEqual([]);
     });
 
     test("the schema refuses an unknown metric field, so the check can fail", () => {
-      const { spec } = only(run, T.template).inputs;
+      const { spec } = only(run, T.analysisTemplate).inputs;
       const broken = { ...spec, metrics: [{ ...spec.metrics[0], treshold: 1 }] };
       expect(specErrors("argoproj.io/v1alpha1", "AnalysisTemplate", broken)).not.toEqual([]);
     });

@@ -1,15 +1,9 @@
 import { Certificates, keyArgs, type CertificatesArgs } from "../../components/certificates";
 import { KEY_ALGORITHMS } from "../../components/types";
 import { ofType, runComponent, type ProgramRun, type Recorded } from "../support/program";
+import { T } from "../support/tokens";
 
 /** The Certificates component alone: who signs what, for how long, and where the keys go. */
-
-const T = {
-  key: "tls:index/privateKey:PrivateKey",
-  root: "tls:index/selfSignedCert:SelfSignedCert",
-  csr: "tls:index/certRequest:CertRequest",
-  signed: "tls:index/locallySignedCert:LocallySignedCert",
-} as const;
 
 const ARGS: CertificatesArgs = {
   dnsNames: ["pingpong.example.com", "pingpong.example.org"],
@@ -37,15 +31,15 @@ describe("with an intermediate CA", () => {
   beforeAll(async () => (run = await render()));
 
   test("every key uses the chosen algorithm", () => {
-    const keys = ofType(run, T.key);
+    const keys = ofType(run, T.privateKey);
     expect(keys).toHaveLength(3);
     for (const k of keys) expect(k.inputs).toMatchObject(keyArgs(ARGS.keyAlgorithm));
   });
 
   test("the server certificate names every host, for its lifetime, signed by the root", () => {
-    const root = named(run, T.root, "certs-root");
-    const server = named(run, T.signed, "certs-server");
-    expect(named(run, T.csr, "certs-server-csr").inputs.dnsNames).toEqual(ARGS.dnsNames);
+    const root = named(run, T.selfSignedCert, "certs-root");
+    const server = named(run, T.locallySignedCert, "certs-server");
+    expect(named(run, T.certRequest, "certs-server-csr").inputs.dnsNames).toEqual(ARGS.dnsNames);
     expect(server.inputs).toMatchObject({
       validityPeriodHours: ARGS.validityHours,
       earlyRenewalHours: ARGS.earlyRenewalHours,
@@ -56,7 +50,7 @@ describe("with an intermediate CA", () => {
   });
 
   test("the intermediate is a CA signed by the root, and the chain is intermediate then root", () => {
-    const intermediate = named(run, T.signed, "certs-intermediate");
+    const intermediate = named(run, T.locallySignedCert, "certs-intermediate");
     expect(intermediate.inputs).toMatchObject({ isCaCertificate: true, caCertPem: run.outputs.ca });
     expect(intermediate.inputs.allowedUses).toContain("cert_signing");
     expect(String(run.outputs.chain).endsWith(String(run.outputs.ca))).toBe(true);
@@ -66,7 +60,7 @@ describe("with an intermediate CA", () => {
 
 test("without an intermediate CA: a root and the server certificate only", async () => {
   const run = await render({ intermediateCa: false });
-  expect(ofType(run, T.signed).map((r) => r.name)).toEqual(["certs-server"]);
+  expect(ofType(run, T.locallySignedCert).map((r) => r.name)).toEqual(["certs-server"]);
   expect(run.outputs.chain).toBeUndefined();
 });
 

@@ -14,6 +14,7 @@ import {
   type Recorded,
 } from "../support/program";
 import { describeWithReference, readReferenceJson } from "../support/reference";
+import { T } from "../support/tokens";
 
 /**
  * The Egress component alone: the `gateway` chart as an egress gateway, and per external host the
@@ -21,15 +22,6 @@ import { describeWithReference, readReferenceJson } from "../support/reference";
  * at the gateway naming who may go where.
  */
 
-const T = {
-  namespace: "kubernetes:core/v1:Namespace",
-  release: "kubernetes:helm.sh/v3:Release",
-  serviceEntry: "kubernetes:networking.istio.io/v1:ServiceEntry",
-  gateway: "kubernetes:networking.istio.io/v1:Gateway",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
-  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
-} as const;
 const CRS = [T.serviceEntry, T.gateway, T.virtualService, T.destinationRule, T.authorizationPolicy];
 type Json = Recorded["inputs"];
 type Named = { namespace: string; serviceAccount: string };

@@ -19,6 +19,7 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { T } from "../support/tokens";
 
 /**
  * The edge components alone: HTTPS at the Istio gateway, at an Ingress controller, or in the app
@@ -26,12 +27,6 @@ import {
  * test/program/edge.test.ts.
  */
 
-const T = {
-  secret: "kubernetes:core/v1:Secret",
-  gateway: "kubernetes:networking.istio.io/v1:Gateway",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-  ingress: "kubernetes:networking.k8s.io/v1:Ingress",
-} as const;
 const HOSTS = ["pingpong.example.com", "pingpong.example.org"];
 const TLS = { certPem: "server-cert", keyPem: "server-key" };
 const BACKEND = { namespace: "team-a", serviceName: "pong" };

@@ -8,14 +8,9 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { T } from "../support/tokens";
 
 /** The Istio component alone (its values against the charts: upstream.test.ts). */
-
-const T = {
-  namespace: "kubernetes:core/v1:Namespace",
-  secret: "kubernetes:core/v1:Secret",
-  release: "kubernetes:helm.sh/v3:Release",
-} as const;
 
 const ARGS: IstioArgs = {
   version: "1.31.1",

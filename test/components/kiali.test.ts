@@ -5,14 +5,9 @@ import { Jaeger } from "../../components/tracing";
 import { chartDefaults, leafPaths, unknownChartValuePaths, valuesBeyondDefaults } from "../support/charts";
 import { isSecretPath, ofType, runComponent, type ProgramRun, type Recorded } from "../support/program";
 import { describeWithReference } from "../support/reference";
+import { T } from "../support/tokens";
 
 /** The Kiali component alone, wired to the Services the program's own components name. */
-
-const T = {
-  release: "kubernetes:helm.sh/v3:Release",
-  password: "random:index/randomPassword:RandomPassword",
-  namespace: "kubernetes:core/v1:Namespace",
-} as const;
 
 const MONITORING = "metrics";
 const KIALI_NS = "mesh-root";
@@ -87,7 +82,7 @@ describe("Kiali with tracing", () => {
     // kiali.io_kialis.yaml login_token.signing_key: "must be 16, 24 or 32 byte long".
     expect([16, 24, 32]).toContain(key.length);
     expect(isSecretPath(r, "values.login_token.signing_key")).toBe(true);
-    const [password] = ofType(run, T.password);
+    const [password] = ofType(run, T.randomPassword);
     expect(password.inputs.length).toBe(key.length);
     expect(r.dependsOn).toContain(password.name);
   });

@@ -11,6 +11,7 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { T } from "../support/tokens";
 
 /**
  * The MeshSecurity component alone: STRICT mTLS and default-deny per namespace, ALLOW rules for the
@@ -18,10 +19,6 @@ import {
  * test/program/authorization.test.ts.
  */
 
-const T = {
-  peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
-  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
-} as const;
 /** Identities by name, as the program's ServiceAccounts resolve to. */
 type Named = { namespace: string; serviceAccount: string };
 const A: Named = { namespace: "team-a", serviceAccount: "pinger" };

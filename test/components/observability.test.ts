@@ -11,16 +11,9 @@ import { specErrors } from "../program/crd-schema";
 import { chartDefaults, chartFile, chartVersions, unknownChartValuePaths } from "../support/charts";
 import { nameOf, namespaceOf, ofType, runComponent, type ProgramRun } from "../support/program";
 import { describeWithReference } from "../support/reference";
+import { T } from "../support/tokens";
 
 /** The Observability component alone, in each monitoring mode (the program's wiring: observability.test.ts). */
-
-const T = {
-  namespace: "kubernetes:core/v1:Namespace",
-  configMap: "kubernetes:core/v1:ConfigMap",
-  release: "kubernetes:helm.sh/v3:Release",
-  telemetry: "kubernetes:telemetry.istio.io/v1:Telemetry",
-  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
-} as const;
 
 const BASE: Omit<ObservabilityArgs, "mode" | "controlPlane"> = {
   monitoringNamespace: "metrics",

@@ -24,19 +24,9 @@ import {
 } from "../support/program";
 import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
+import { T } from "../support/tokens";
 
 /** One pingpong instance alone: how its objects refer to each other, for each shape of its arguments. */
-
-const T = {
-  account: "kubernetes:core/v1:ServiceAccount",
-  deployment: "kubernetes:apps/v1:Deployment",
-  service: "kubernetes:core/v1:Service",
-  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-  netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  secret: "kubernetes:core/v1:Secret",
-  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
-} as const;
 
 // The shared part of the arguments as the plan gives it for prod (autoscaling and a budget).
 const shared = plan(parseSettings(engineConfig(stackConfig("prod")), "prod")).workload;
@@ -134,7 +124,7 @@ describe("with autoscaling, a budget and a canary of another image", () => {
   });
 
   test("pods run as the component's ServiceAccount, which is what its identity names", () => {
-    const account = one(run, T.account);
+    const account = one(run, T.serviceAccount);
     for (const d of ofType(run, T.deployment)) {
       expect(d.inputs.spec.template.spec.serviceAccountName).toBe(nameOf(account));
     }
@@ -155,7 +145,7 @@ describe("with fixed replicas, no budget, no policy", () => {
   test("the Deployment declares the replicas; no autoscaler, budget or NetworkPolicy exists", () => {
     const primary = ofType(run, T.deployment).find((d) => podLabelsOf(d).version === BASE.version)!;
     expect(primary.inputs.spec.replicas).toBe(NO_SCALING.replicas);
-    for (const type of [T.hpa, T.pdb, T.netpol]) expect(ofType(run, type)).toEqual([]);
+    for (const type of [T.hpa, T.pdb, T.networkPolicy]) expect(ofType(run, type)).toEqual([]);
   });
 
   test("a canary without an image of its own runs the primary's", () => {
@@ -193,12 +183,12 @@ describe("terminating TLS, behind a private registry, under a NetworkPolicy", ()
   test("the ServiceAccount references the pull Secret, whose password is a secret", () => {
     const secret = one(run, T.secret);
     expect(secret.inputs.type).toBe("kubernetes.io/dockerconfigjson");
-    expect(one(run, T.account).inputs.imagePullSecrets).toEqual([{ name: nameOf(secret) }]);
+    expect(one(run, T.serviceAccount).inputs.imagePullSecrets).toEqual([{ name: nameOf(secret) }]);
     expect(secret.secretPaths.some((p) => p.startsWith("stringData"))).toBe(true);
   });
 
   test("the NetworkPolicy selects the pods and admits callers on the container's http port", () => {
-    const netpol = one(run, T.netpol);
+    const netpol = one(run, T.networkPolicy);
     const d = one(run, T.deployment);
     const selector = netpol.inputs.spec.podSelector.matchLabels ?? {};
     expect(labelsMatch(selector, podLabelsOf(d))).toBe(true);
@@ -275,7 +265,7 @@ describe("under an Argo Rollout, autoscaled, with a budget", () => {
   test("outputs name the Rollout and the canary Service's /ping; the identity is the pods' account", () => {
     expect(run.outputs).toMatchObject({ deployment: nameOf(rollout()), rollout: nameOf(rollout()) });
     expect(run.outputs.canaryUrl).toBe(pingUrl(NAMESPACE, nameOf(canaryService())));
-    const serviceAccount = nameOf(one(run, T.account));
+    const serviceAccount = nameOf(one(run, T.serviceAccount));
     expect(run.outputs.identity).toEqual({ namespace: NAMESPACE, serviceAccount });
   });
 

@@ -13,16 +13,9 @@ import {
   selects,
   type ProgramRun,
 } from "../support/program";
+import { T } from "../support/tokens";
 
 /** The small components alone: the image, the namespaces, operator access and the toolbox. */
-
-const T = {
-  image: "docker:index/image:Image",
-  namespace: "kubernetes:core/v1:Namespace",
-  role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-  binding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-  deployment: "kubernetes:apps/v1:Deployment",
-} as const;
 
 describe("PingpongImage", () => {
   const args = {
@@ -101,7 +94,7 @@ describe("OperatorAccess", () => {
 
   test("in each namespace a binding of the group to that namespace's read-only Role", () => {
     const roles = ofType(run, T.role);
-    const bindings = ofType(run, T.binding);
+    const bindings = ofType(run, T.roleBinding);
     expect(roles.map(namespaceOf).sort()).toEqual(Object.values(namespaces).sort());
     for (const b of bindings) {
       const role = roles.find((r) => namespaceOf(r) === namespaceOf(b))!;

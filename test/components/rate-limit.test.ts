@@ -20,6 +20,7 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { T } from "../support/tokens";
 
 /**
  * The LocalRateLimit component alone: one EnvoyFilter per target, on the target's pods, inserting
@@ -28,7 +29,6 @@ import {
  * page's literals, not the component's constants.
  */
 
-const ENVOY_FILTER = "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter";
 const UPSTREAM = {
   filter: "envoy.filters.http.local_ratelimit",
   connectionManager: "envoy.filters.network.http_connection_manager",
@@ -75,7 +75,7 @@ const render = (args: Partial<LocalRateLimitArgs> = {}): Promise<ProgramRun> =>
   });
 
 function filterOf(run: ProgramRun, target: RateLimitTarget): Recorded {
-  const found = ofType(run, ENVOY_FILTER).filter((f) => nameOf(f) === `${target.name}-local-ratelimit`);
+  const found = ofType(run, T.envoyFilter).filter((f) => nameOf(f) === `${target.name}-local-ratelimit`);
   if (found.length !== 1) throw new Error(`expected one EnvoyFilter for ${target.name}`);
   return found[0];
 }
@@ -97,7 +97,7 @@ describe("a sidecar target and a gateway target", () => {
   beforeAll(async () => (run = await render()));
 
   test("one EnvoyFilter per target, in the target's namespace, after the control plane", () => {
-    expect(ofType(run, ENVOY_FILTER)).toHaveLength(TARGETS.length);
+    expect(ofType(run, T.envoyFilter)).toHaveLength(TARGETS.length);
     for (const t of TARGETS) {
       const f = filterOf(run, t);
       expect(namespaceOf(f)).toBe(t.namespace);
@@ -194,7 +194,7 @@ describeWithReference("against the EnvoyFilter CRD schema", () => {
 
   test("every rendered EnvoyFilter spec is valid", async () => {
     const run = await render();
-    for (const f of ofType(run, ENVOY_FILTER))
+    for (const f of ofType(run, T.envoyFilter))
       expect({ f: f.name, errors: specErrors(f.inputs.spec) }).toEqual({
         f: f.name,
         errors: [],
@@ -216,7 +216,7 @@ test("the bucket follows other settings: burst equal to the rate", () => {
 
 test("no targets, no EnvoyFilter", async () => {
   const run = await render({ targets: [] });
-  expect(ofType(run, ENVOY_FILTER)).toEqual([]);
+  expect(ofType(run, T.envoyFilter)).toEqual([]);
   expect(run.outputs.filterNames).toEqual([]);
 });
 

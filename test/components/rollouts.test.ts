@@ -23,6 +23,7 @@ import {
 } from "../support/program";
 import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
+import { T } from "../support/tokens";
 
 /**
  * The Argo Rollouts controller alone; then, on pingpong-b's delivery as the program would wire it
@@ -30,14 +31,6 @@ import { stackConfig } from "../support/stack-files";
  * controller writes into those objects against what Pulumi ignores.
  */
 
-const T = {
-  namespace: "kubernetes:core/v1:Namespace",
-  release: "kubernetes:helm.sh/v3:Release",
-  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
-  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-  service: "kubernetes:core/v1:Service",
-} as const;
 const CHART_VERSION = "2.41.0";
 const NS = "team-b";
 type Json = Recorded["inputs"];

@@ -11,13 +11,9 @@ import {
 import { chartDefaults, chartFile, deepMerge, unknownChartValuePaths } from "../support/charts";
 import { nameOf, ofType, runComponent, type ProgramRun, type Recorded } from "../support/program";
 import { describeWithReference, referencePath } from "../support/reference";
+import { T } from "../support/tokens";
 
 /** The Jaeger component alone, and its values and names against the jaeger chart. */
-
-const T = {
-  namespace: "kubernetes:core/v1:Namespace",
-  release: "kubernetes:helm.sh/v3:Release",
-} as const;
 
 const ARGS: JaegerArgs = {
   namespace: "traces",

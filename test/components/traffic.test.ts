@@ -15,6 +15,7 @@ import {
 import { specErrors } from "../program/crd-schema";
 import { describeWithReference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
+import { T } from "../support/tokens";
 
 /**
  * The Traffic component alone, with the arguments the program gives it for a stack and config: the
@@ -23,10 +24,6 @@ import { stackConfig } from "../support/stack-files";
  */
 
 type Json = Recorded["inputs"];
-const T = {
-  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-} as const;
 type Config = Record<string, string | number>;
 type Args = Omit<TrafficArgs, "controlPlane">;
 

@@ -16,10 +16,10 @@ import {
   type ProgramRun,
   type Recorded,
 } from "../support/program";
+import { T } from "../support/tokens";
 
 /** The Verification component alone: checks resolved to identities, Jobs named by what they verify. */
 
-const T = { job: "kubernetes:batch/v1:Job", secret: "kubernetes:core/v1:Secret" } as const;
 type Key = "a" | "b";
 const A = { namespace: "team-a", serviceAccount: "pinger" };
 const ENDPOINTS: Record<Key, CheckEndpoint> = {

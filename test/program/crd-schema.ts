@@ -21,6 +21,7 @@ import {
 import { APP_TLS, SHARED_VARIANTS } from "../support/variants";
 import { reference } from "../support/reference";
 import { stackConfig } from "../support/stack-files";
+import { T } from "../support/tokens";
 
 /**
  * Validation of the program's custom resources against the strict CRD schemas, and the renderings
@@ -180,18 +181,19 @@ function renderMeshWideTcp(): Promise<ProgramRun> {
   });
 }
 
+/** The custom resource kinds the program creates. */
 export const KINDS = {
-  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
-  peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
-  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-  gateway: "kubernetes:networking.istio.io/v1:Gateway",
-  telemetry: "kubernetes:telemetry.istio.io/v1:Telemetry",
-  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
-  serviceEntry: "kubernetes:networking.istio.io/v1:ServiceEntry",
-  envoyFilter: "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter",
-  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
-  analysisTemplate: "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
+  authorizationPolicy: T.authorizationPolicy,
+  peerAuthentication: T.peerAuthentication,
+  destinationRule: T.destinationRule,
+  virtualService: T.virtualService,
+  gateway: T.gateway,
+  telemetry: T.telemetry,
+  podMonitor: T.podMonitor,
+  serviceEntry: T.serviceEntry,
+  envoyFilter: T.envoyFilter,
+  rollout: T.rollout,
+  analysisTemplate: T.analysisTemplate,
 } as const;
 
 export interface Rendering {

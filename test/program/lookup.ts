@@ -1,38 +1,13 @@
 import { deepMerge } from "../support/charts";
+import { T } from "../support/tokens";
 import { nameOf, namespaceOf, ofType, type Labels, type ProgramRun, type Recorded } from "../support/program";
 
 /** Lookups over a rendered program that the test files of test/program share. */
 
+export { T };
+
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
 export type Json = Recorded["inputs"];
-
-export const T = {
-  provider: "pulumi:providers:kubernetes",
-  image: "docker:index/image:Image",
-  release: "kubernetes:helm.sh/v3:Release",
-  namespace: "kubernetes:core/v1:Namespace",
-  serviceAccount: "kubernetes:core/v1:ServiceAccount",
-  service: "kubernetes:core/v1:Service",
-  secret: "kubernetes:core/v1:Secret",
-  deployment: "kubernetes:apps/v1:Deployment",
-  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-  job: "kubernetes:batch/v1:Job",
-  ingress: "kubernetes:networking.k8s.io/v1:Ingress",
-  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-  roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-  peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
-  authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
-  gateway: "kubernetes:networking.istio.io/v1:Gateway",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-  destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
-  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
-  serviceEntry: "kubernetes:networking.istio.io/v1:ServiceEntry",
-  envoyFilter: "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter",
-  rollout: "kubernetes:argoproj.io/v1alpha1:Rollout",
-  analysisTemplate: "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate",
-} as const;
 
 /**
  * The Helm release of `chart` (in `namespace`, for a chart installed more than once, such as

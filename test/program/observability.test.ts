@@ -3,21 +3,12 @@ import { inNamespace, nameOf, namespaceOf, ofType, type ProgramRun, type Recorde
 import { chartFullname } from "../support/chart-services";
 import { runVariants } from "../support/variants";
 import { instanceService, podLabelSets, workloadIn } from "./workloads";
+import { T } from "../support/tokens";
 
 /** Recorded inputs: JSON from the program, as untyped as the harness records them. */
 type Json = Recorded["inputs"];
 type Labels = Record<string, string>;
 
-const T = {
-  namespace: "kubernetes:core/v1:Namespace",
-  configMap: "kubernetes:core/v1:ConfigMap",
-  service: "kubernetes:core/v1:Service",
-  deployment: "kubernetes:apps/v1:Deployment",
-  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  release: "kubernetes:helm.sh/v3:Release",
-  telemetry: "kubernetes:telemetry.istio.io/v1:Telemetry",
-  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
-} as const;
 const PROMETHEUS_REPO = "https://prometheus-community.github.io/helm-charts";
 /** Where the sidecar serves the merged (app + Envoy + agent) metrics in plaintext. */
 const MERGED = { port: 15020, path: "/stats/prometheus" } as const;

@@ -3,6 +3,7 @@ import { kubernetesKind, ofType, runProgram, type ProgramRun, type Recorded } fr
 import { invalidObjects, isKubernetesObject, isValidatedElsewhere, modelFor } from "../support/k8s-validate";
 import { stackConfig } from "../support/stack-files";
 import { customResources } from "./crd-schema";
+import { T } from "../support/tokens";
 
 /** The stacks, and dev with each other TLS termination (Ingress objects, app TLS Secrets). */
 const ENVS = ["dev", "prod", "dev-ingress", "dev-app"] as const;
@@ -19,7 +20,6 @@ const kinds = (run: ProgramRun) =>
   [...new Set(run.resources.filter(isKubernetesObject).map((r) => r.type))].sort();
 
 /** Helm releases: no API object of their own, their values are checked against the charts (upstream.test.ts). */
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
 describe.each(ENVS)("every Kubernetes object of the %s graph", (env) => {
   test("is valid against the upstream schema of its kind", () => {
@@ -34,11 +34,11 @@ describe.each(ENVS)("every Kubernetes object of the %s graph", (env) => {
     // Only the custom resources, which crd-schemas.test.ts validates, and the Helm releases are left
     // to other validators.
     const custom = [...new Set(customResources(runs[env]).map((r) => r.type))];
-    const types = all.filter((t) => t !== HELM_RELEASE && !custom.includes(t));
+    const types = all.filter((t) => t !== T.release && !custom.includes(t));
     const elsewhere = all.filter((t) =>
       isValidatedElsewhere({ type: t, name: "x", id: "x-id", inputs: {}, secretPaths: [] }),
     );
-    expect(elsewhere).toEqual([HELM_RELEASE, ...custom].sort());
+    expect(elsewhere).toEqual([T.release, ...custom].sort());
     expect(custom.length).toBeGreaterThan(0);
     const expected = [
       "kubernetes:apps/v1:Deployment",
