@@ -8,7 +8,8 @@ import type {
   SubsetPolicyDestinationRuleSpec,
   TlsGatewaySpec,
 } from "./crds";
-import { EGRESS_RELEASE, ISTIO_CHART_REPO, gatewayPodLabels, gatewayValues } from "./istio";
+import { CHARTS, chartLocation } from "./charts";
+import { EGRESS_RELEASE, gatewayPodLabels, gatewayValues } from "./istio";
 import { standardLabels } from "./labels";
 import { principal, type Identity } from "./mesh-security";
 import { podSecurityLabels } from "./pod-security";
@@ -24,6 +25,8 @@ const EXPORT_ALL = ["*"];
 export interface EgressArgs {
   /** Version of Istio's `gateway` chart: the same as the control plane's. */
   istioVersion: string;
+  /** A directory of unpacked charts, `<chartSource>/<chart>/<version>/`; absent: Istio's repository. */
+  chartSource?: string;
   /** Namespace the component creates for the egress gateway and its routing objects. */
   namespace: string;
   /** External hosts reached with HTTPS on port 443 (exact DNS names), each only through the gateway. */
@@ -79,9 +82,12 @@ export function checkHosts(hosts: string[]): void {
  * Standards' safe sysctls. The container context the chart sets by default already drops every
  * capability and runs as non-root, and the gateway injection template adds no init container.
  */
-export function egressGatewayValues(replicas: EgressArgs["replicas"]): Record<string, unknown> {
+export function egressGatewayValues(
+  replicas: EgressArgs["replicas"],
+  istioVersion: string,
+): Record<string, unknown> {
   return {
-    ...gatewayValues({ gatewayServiceType: "ClusterIP", gatewayReplicas: replicas }),
+    ...gatewayValues({ version: istioVersion, gatewayServiceType: "ClusterIP", gatewayReplicas: replicas }),
     securityContext: {
       seccompProfile: { type: "RuntimeDefault" },
       sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
@@ -222,11 +228,9 @@ export class Egress extends pulumi.ComponentResource {
       `${name}-gateway`,
       {
         name: EGRESS_RELEASE,
-        chart: "gateway",
-        version: args.istioVersion,
+        ...chartLocation(CHARTS.istioGateway, args.istioVersion, args.chartSource),
         namespace: ns.metadata.name,
-        repositoryOpts: { repo: ISTIO_CHART_REPO },
-        values: egressGatewayValues(args.replicas),
+        values: egressGatewayValues(args.replicas, args.istioVersion),
         atomic: true,
         cleanupOnFail: true,
         timeout: 600,

@@ -1,11 +1,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, chartLocation, type ChartRef } from "./charts";
+import {
+  checkExternalIstiod,
+  injectionWebhookValues,
+  validationWebhookValues,
+  type ExternalIstiod,
+} from "./istio-webhooks";
 import { standardLabels } from "./labels";
 import { ISTIO, PROXY_CONFIG, TRACING_PROVIDER } from "./mesh";
 import { podSecurityLabels, type PodSecurityLevel } from "./pod-security";
 import type { GatewayServiceType, OutboundTrafficPolicy } from "./types";
 
-export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+/**
+ * Where Istio's images come from: the `global.hub` of Istio's released charts. Charts taken from
+ * Istio's source carry a development hub and tag instead (istiod and cni values.yaml:
+ * `global.hub: registry.istio.io/testing`, `global.tag: latest`, and empty per-chart `hub`/`tag`
+ * that fall back to them), so the program sets both, released chart or not.
+ */
+export const ISTIO_HUB = "docker.io/istio";
 /** The ingress gateway's Helm release name; its pod labels and ServiceAccount derive from it. */
 export const GATEWAY_RELEASE = "istio-ingressgateway";
 /** The egress gateway's Helm release name (the same chart): its pod labels derive from it. */
@@ -20,8 +33,12 @@ export function gatewayPodLabels(release: string = GATEWAY_RELEASE): Record<stri
 }
 
 export interface IstioArgs {
-  /** Chart version, e.g. 1.31.1: the same for base, istiod, cni and gateway. */
+  /** Chart version, e.g. 1.31.1: the same for base, istiod, cni and gateway, and the images' tag. */
   version: string;
+  /** A directory of unpacked charts, `<chartSource>/<chart>/<version>/`; absent: Istio's repository. */
+  chartSource?: string;
+  /** An istiod outside the cluster serving the injection and validation webhooks; absent: the in-cluster one. */
+  externalIstiod?: ExternalIstiod;
   /** Namespace of the ingress gateway deployment (where TLS credentials must live). */
   gatewayNamespace: string;
   gatewayServiceType: GatewayServiceType;
@@ -45,18 +62,46 @@ export interface IstioArgs {
 }
 
 /**
- * Values of the istiod chart: CNI instead of init containers, the trust domain, replicas, access
- * logs, Prometheus merge. Keys sit at the top level: the chart keeps its own defaults under
- * `_internal_defaults_do_not_set` and merges what is set at the top level over them.
+ * The images of the istiod, cni and gateway charts: the hub of Istio's released charts and the
+ * pinned version as the tag. istiod and cni declare both (values.yaml `global.hub`, `global.tag`).
+ * The gateway chart reads neither: its pods ask for `image: auto`, which istiod's injection fills
+ * from istiod's own `global.hub`/`global.tag`; its values.schema.json takes any `global` key, so the
+ * same pair is set there too, and a gateway chart that ever reads them gets the pinned images.
+ */
+export function istioImageValues(version: string): { global: { hub: string; tag: string } } {
+  return { global: { hub: ISTIO_HUB, tag: version } };
+}
+
+/** Values of the base chart: the default revision, and the validation webhook of an external istiod. */
+export function baseValues(args: Pick<IstioArgs, "externalIstiod">): Record<string, unknown> {
+  const ext = args.externalIstiod;
+  return { defaultRevision: "default", ...(ext ? validationWebhookValues(ext) : {}) };
+}
+
+/**
+ * Values of the istiod chart: the images, CNI instead of init containers, the trust domain,
+ * replicas, access logs, Prometheus merge, and the webhooks of an external istiod. Keys sit at the
+ * top level: the chart keeps its own defaults under `_internal_defaults_do_not_set` and merges what
+ * is set at the top level over them.
  */
 export function istiodValues(
   args: Pick<
     IstioArgs,
-    "istiodReplicas" | "accessLogs" | "trustDomain" | "outboundTrafficPolicy" | "tracing"
+    | "version"
+    | "istiodReplicas"
+    | "accessLogs"
+    | "trustDomain"
+    | "outboundTrafficPolicy"
+    | "tracing"
+    | "externalIstiod"
   >,
 ): Record<string, unknown> {
   const { min, max } = args.istiodReplicas;
+  const ext = args.externalIstiod;
   return {
+    ...istioImageValues(args.version),
+    // An external istiod: both webhooks point at it (istio-webhooks.ts names the chart keys).
+    ...(ext ? { ...injectionWebhookValues(ext), ...validationWebhookValues(ext) } : {}),
     // With istio-cni the injector adds no NET_ADMIN init container: injected pods pass the restricted profile.
     cni: { enabled: true },
     // The chart renders its HorizontalPodAutoscaler only while autoscaleEnabled is true, and then
@@ -94,10 +139,11 @@ export function istiodValues(
 }
 
 export function gatewayValues(
-  args: Pick<IstioArgs, "gatewayServiceType" | "gatewayReplicas">,
+  args: Pick<IstioArgs, "version" | "gatewayServiceType" | "gatewayReplicas">,
 ): Record<string, unknown> {
   const { min, max } = args.gatewayReplicas;
   return {
+    ...istioImageValues(args.version),
     service: { type: args.gatewayServiceType },
     replicaCount: min,
     autoscaling: { enabled: max > min, minReplicas: min, maxReplicas: max },
@@ -130,6 +176,7 @@ export class Istio extends pulumi.ComponentResource {
     if (min < 1 || min > max) {
       throw new Error(`istiodReplicas: min ${min} and max ${max}: expected 1 <= min <= max`);
     }
+    if (args.externalIstiod) checkExternalIstiod(args.externalIstiod);
     const namespace = (role: string, ns: string, enforce: PodSecurityLevel) =>
       new k8s.core.v1.Namespace(
         `${name}-${role}-ns`,
@@ -146,20 +193,18 @@ export class Istio extends pulumi.ComponentResource {
     const gatewayNs = namespace("gateway", args.gatewayNamespace, "baseline");
 
     const release = (
-      chart: string,
+      ref: ChartRef,
       releaseName: string,
       ns: k8s.core.v1.Namespace,
       values: pulumi.Inputs,
       dependsOn: pulumi.Resource[],
     ) =>
       new k8s.helm.v3.Release(
-        `${name}-${chart}`,
+        `${name}-${ref.chart}`,
         {
           name: releaseName,
-          chart,
-          version: args.version,
+          ...chartLocation(ref, args.version, args.chartSource),
           namespace: ns.metadata.name,
-          repositoryOpts: { repo: ISTIO_CHART_REPO },
           values,
           atomic: true,
           cleanupOnFail: true,
@@ -189,13 +234,14 @@ export class Istio extends pulumi.ComponentResource {
         )
       : undefined;
 
-    const base = release("base", "istio-base", system, { defaultRevision: "default" }, []);
-    const istiod = release("istiod", "istiod", system, istiodValues(args), [
+    const base = release(CHARTS.istioBase, "istio-base", system, baseValues(args), []);
+    const istiod = release(CHARTS.istiod, "istiod", system, istiodValues(args), [
       base,
       ...(caSecret ? [caSecret] : []),
     ]);
-    const cni = release("cni", "istio-cni", system, {}, [istiod]);
-    this.gateway = release("gateway", GATEWAY_RELEASE, gatewayNs, gatewayValues(args), [istiod, cni]);
+    const cni = release(CHARTS.istioCni, "istio-cni", system, istioImageValues(args.version), [istiod]);
+    const ingress = gatewayValues(args);
+    this.gateway = release(CHARTS.istioGateway, GATEWAY_RELEASE, gatewayNs, ingress, [istiod, cni]);
 
     this.controlPlane = [base, istiod, cni];
     this.gatewayNamespace = gatewayNs.metadata.name;

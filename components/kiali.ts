@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { CHARTS, chartLocation } from "./charts";
 
-export const KIALI_CHART_REPO = "https://kiali.org/helm-charts";
-export const KIALI_CHART = "kiali-server";
+export const KIALI_CHART_REPO = CHARTS.kiali.repository;
+export const KIALI_CHART = CHARTS.kiali.chart;
 export const KIALI_RELEASE = "kiali";
 
 /**
@@ -75,6 +76,8 @@ export interface KialiArgs {
   namespace: string;
   /** Version of the kiali-server chart (kiali/helm-charts), e.g. 2.29.0. */
   chartVersion: string;
+  /** A directory of unpacked charts, `<chartSource>/<chart>/<version>/`; absent: the chart's repository. */
+  chartSource?: string;
   /** In-cluster URL of the Prometheus that scrapes the mesh. */
   prometheusUrl: pulumi.Input<string>;
   /** In-cluster URL of Grafana, where Kiali links Istio's dashboards. */
@@ -107,10 +110,8 @@ export class Kiali extends pulumi.ComponentResource {
       `${name}-kiali`,
       {
         name: KIALI_RELEASE,
-        chart: KIALI_CHART,
-        version: args.chartVersion,
+        ...chartLocation(CHARTS.kiali, args.chartVersion, args.chartSource),
         namespace: args.namespace,
-        repositoryOpts: { repo: KIALI_CHART_REPO },
         values: kialiValues({
           prometheusUrl: args.prometheusUrl,
           grafanaUrl: args.grafanaUrl,

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, chartLocation } from "./charts";
 import type { PodMonitorSpec, TelemetrySpec } from "./crds";
 import { GRAFANA_DASHBOARD_LABEL, dashboardConfigMapData, pingpongDashboard } from "./dashboard";
 import { istioDashboardValues, jaegerDataSource } from "./grafana";
@@ -8,7 +9,7 @@ import { ISTIO, TRACING_PROVIDER } from "./mesh";
 import type { MonitoringMode } from "./types";
 import { serviceSelector } from "./workload";
 
-export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
+export const PROMETHEUS_CHART_REPO = CHARTS.prometheusStack.repository;
 /** kube-prometheus-stack's release name: the names of its Services derive from it. */
 export const PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack";
 export const DASHBOARD_UID = "pingpong-overview";
@@ -159,6 +160,8 @@ export interface ObservabilityArgs {
   /** Namespace of Prometheus and Grafana (created when mode is install). */
   monitoringNamespace: string;
   prometheusStackVersion: string;
+  /** A directory of unpacked charts, `<chartSource>/<chart>/<version>/`; absent: the chart's repository. */
+  chartSource?: string;
   /** Namespaces whose pingpong pods are scraped and charted. */
   namespaces: Record<string, pulumi.Input<string>>;
   istioRootNamespace: pulumi.Input<string>;
@@ -226,10 +229,8 @@ export class Observability extends pulumi.ComponentResource {
           `${name}-kube-prometheus-stack`,
           {
             name: PROMETHEUS_STACK_RELEASE,
-            chart: "kube-prometheus-stack",
-            version: args.prometheusStackVersion,
+            ...chartLocation(CHARTS.prometheusStack, args.prometheusStackVersion, args.chartSource),
             namespace: ns.metadata.name,
-            repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
             values: prometheusStackValues({
               jaegerQueryUrl: args.jaegerQueryUrl,
               istioDashboards: args.istioDashboards,

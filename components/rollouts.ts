@@ -1,10 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, chartLocation } from "./charts";
 import { namespaceLabels } from "./namespaces";
 import type { Resources } from "./types";
 
-export const ARGO_ROLLOUTS_CHART_REPO = "https://argoproj.github.io/argo-helm";
-export const ARGO_ROLLOUTS_CHART = "argo-rollouts";
+export const ARGO_ROLLOUTS_CHART_REPO = CHARTS.argoRollouts.repository;
+export const ARGO_ROLLOUTS_CHART = CHARTS.argoRollouts.chart;
 export const ARGO_ROLLOUTS_NAMESPACE = "argo-rollouts";
 
 /**
@@ -37,6 +38,8 @@ export const CONTROLLER_RESOURCES: Resources = {
 export interface ArgoRolloutsArgs {
   /** The argo-rollouts chart's version (its appVersion is the controller's). */
   chartVersion: string;
+  /** A directory of unpacked charts, `<chartSource>/<chart>/<version>/`; absent: the chart's repository. */
+  chartSource?: string;
   /** Created, without sidecar injection: the controller only talks to the API server and Prometheus. */
   namespace?: string;
   /** Controller pods; with more than one they elect a leader. */
@@ -95,10 +98,8 @@ export class ArgoRollouts extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: ARGO_ROLLOUTS_CHART,
-        chart: ARGO_ROLLOUTS_CHART,
-        version: args.chartVersion,
+        ...chartLocation(CHARTS.argoRollouts, args.chartVersion, args.chartSource),
         namespace: ns.metadata.name,
-        repositoryOpts: { repo: ARGO_ROLLOUTS_CHART_REPO },
         values: argoRolloutsValues(args),
         atomic: true,
         timeout: 600,

@@ -1,11 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CHARTS, chartLocation } from "./charts";
 import { namespaceLabels } from "./namespaces";
 import { helmFullname } from "./observability";
 import type { Resources } from "./types";
 
-export const JAEGER_CHART_REPO = "https://jaegertracing.github.io/helm-charts";
-export const JAEGER_CHART = "jaeger";
+export const JAEGER_CHART_REPO = CHARTS.jaeger.repository;
+export const JAEGER_CHART = CHARTS.jaeger.chart;
 /** Jaeger's Helm release name: its Service and pod labels derive from it. */
 export const JAEGER_RELEASE = "jaeger";
 
@@ -71,6 +72,8 @@ export interface JaegerArgs {
   namespace: string;
   /** Version of the jaeger chart (jaegertracing/helm-charts), e.g. 4.11.1. */
   chartVersion: string;
+  /** A directory of unpacked charts, `<chartSource>/<chart>/<version>/`; absent: the chart's repository. */
+  chartSource?: string;
   /** Requests and limits of the all-in-one container; its memory holds every trace kept. */
   resources: Resources;
 }
@@ -118,10 +121,8 @@ export class Jaeger extends pulumi.ComponentResource {
       `${name}-jaeger`,
       {
         name: JAEGER_RELEASE,
-        chart: JAEGER_CHART,
-        version: args.chartVersion,
+        ...chartLocation(CHARTS.jaeger, args.chartVersion, args.chartSource),
         namespace: ns.metadata.name,
-        repositoryOpts: { repo: JAEGER_CHART_REPO },
         values: jaegerValues(args.resources),
         atomic: true,
         cleanupOnFail: true,

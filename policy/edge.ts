@@ -24,9 +24,17 @@ export function loadBalancerPaths(values: unknown, path = ""): string[] {
   });
 }
 
-/** A chart reference's name: `gateway` for `gateway`, `istio/gateway` or `oci://…/gateway`. */
+/** The last segment of a local chart directory laid out as `<chart>/<version>/` (the program's chartSource). */
+const VERSION_SEGMENT = /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/;
+
+/**
+ * A chart reference's name: `gateway` for `gateway`, `istio/gateway`, `oci://…/gateway`, or a local
+ * chart directory `/srv/charts/gateway/1.31.1` (`<chartSource>/<chart>/<version>`).
+ */
 export function chartName(chart: string): string {
-  return chart.replace(/\/+$/, "").split("/").pop() ?? chart;
+  const segments = chart.replace(/\/+$/, "").split("/");
+  const last = segments.pop() ?? chart;
+  return VERSION_SEGMENT.test(last) && segments.length > 0 ? (segments.pop() ?? last) : last;
 }
 
 export function checkLoadBalancers(type: string, props: Obj, config: LoadBalancerConfig = {}): string[] {

@@ -1,3 +1,4 @@
+import { hasPemCertificate, isWebhookBaseUrl } from "../components/istio-webhooks";
 import { GATEWAY_SERVICE_TYPES, KEY_ALGORITHMS, TLS_TERMINATIONS } from "../components/types";
 import { DNS_LABEL, HOST_NAME, IMAGE_REF, list } from "./formats";
 import { between, bool, int, matches, oneOf, str } from "./key";
@@ -38,6 +39,21 @@ export const MESH_KEYS = {
     description:
       "Give istiod an intermediate CA signed by the stack's root (cacerts), so workload certificates chain to it.",
     default: { dev: false, staging: true, prod: true },
+  }),
+  istioWebhookUrl: str({
+    description:
+      "https://host[:port] of an istiod outside the cluster serving injection at /inject and validation at /validate: Istio's webhooks call it. Unset: the in-cluster istiod.",
+    optional: true,
+    valid: isWebhookBaseUrl,
+    expected:
+      "an https URL of a host and optional port only (no path, query, fragment or user info), e.g. https://127.0.0.1:15017",
+  }),
+  istioWebhookCaBundle: str({
+    description:
+      "PEM of the CA that signed the serving certificate of the istiod at istioWebhookUrl (the webhooks' caBundle); required with it, refused without it.",
+    optional: true,
+    valid: hasPemCertificate,
+    expected: "PEM text holding a -----BEGIN CERTIFICATE----- block",
   }),
   meshWideMtls: bool({
     description: "Also enforce STRICT mTLS mesh-wide (PeerAuthentication in istio-system).",

@@ -1,3 +1,4 @@
+import { isAbsolute } from "node:path";
 import { DNS_LABEL } from "./formats";
 import { ENVIRONMENTS, matches, oneOf, str } from "./key";
 
@@ -55,6 +56,14 @@ export const PLATFORM_KEYS = {
     description: "Password or token for pushing to the registry (set with --secret).",
     secret: true,
     optional: true,
+  }),
+  chartSource: str({
+    description:
+      "Directory of unpacked Helm charts as <chart>/<version>/ (e.g. /srv/charts/istiod/1.31.1/), for air-gapped clusters: every release installs from it. Unset: the charts' repositories.",
+    // No default anywhere: a path is the deploying machine's, and the repositories serve every stack.
+    optional: true,
+    valid: (v: string) => isAbsolute(v),
+    expected: "an absolute path to a directory of unpacked Helm charts laid out as <chart>/<version>/",
   }),
   namespaceA: namespace("Namespace of the first pingpong instance (sidecar-injected).", "pingpong-a"),
   namespaceB: namespace("Namespace of the second pingpong instance (sidecar-injected).", "pingpong-b"),

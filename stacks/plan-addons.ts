@@ -27,12 +27,13 @@ export interface TracingPlan {
   /** The pinger's sampling decision, which every sidecar follows. */
   samplingPercent: number;
   /** Install Jaeger; absent: spans go to `collector`. */
-  jaeger?: { namespace: string; chartVersion: string; resources: Resources };
+  jaeger?: { namespace: string; chartVersion: string; chartSource?: string; resources: Resources };
   collector?: { host: string; port: number };
 }
 
 export interface EgressPlan {
   istioVersion: string;
+  chartSource?: string;
   trustDomain: string;
   namespace: string;
   hosts: string[];
@@ -51,6 +52,7 @@ export interface RateLimitTargetPlan {
 export interface DeliveryPlan {
   instance: InstanceKey;
   chartVersion: string;
+  chartSource?: string;
   controllerReplicas: number;
   prometheusUrl: string;
   thresholds: { successPercent: number; p99Ms: number };
@@ -59,7 +61,13 @@ export interface DeliveryPlan {
 export interface AddonsPlan {
   outboundTrafficPolicy: OutboundTrafficPolicy;
   tracing?: TracingPlan;
-  kiali?: { namespace: string; chartVersion: string; prometheusUrl: string; grafanaUrl: string };
+  kiali?: {
+    namespace: string;
+    chartVersion: string;
+    chartSource?: string;
+    prometheusUrl: string;
+    grafanaUrl: string;
+  };
   istioDashboards: boolean;
   egress?: EgressPlan;
   rateLimit?: { requestsPerSecond: number; burst: number; targets: RateLimitTargetPlan[] };
@@ -67,12 +75,19 @@ export interface AddonsPlan {
 }
 
 export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
+  // Every chart from the one source: each add-on's release spreads components/charts.ts chartLocation.
+  const { chartSource } = s;
   const t = s.observability.tracing;
   const tracing: TracingPlan | undefined =
     t.backend === "jaeger"
       ? {
           samplingPercent: t.samplingPercent,
-          jaeger: { namespace: t.namespace, chartVersion: t.chartVersion, resources: JAEGER_RESOURCES },
+          jaeger: {
+            namespace: t.namespace,
+            chartVersion: t.chartVersion,
+            chartSource,
+            resources: JAEGER_RESOURCES,
+          },
         }
       : t.backend === "external"
         ? { samplingPercent: t.samplingPercent, collector: t.collector }
@@ -104,12 +119,14 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
     kiali: s.observability.kiali && {
       namespace: monitoring,
       ...s.observability.kiali,
+      chartSource,
       prometheusUrl: prometheusUrl(monitoring),
       grafanaUrl: grafanaUrl(monitoring),
     },
     istioDashboards: s.observability.istioDashboards,
     egress: g && {
       istioVersion: s.mesh.istioVersion,
+      chartSource,
       trustDomain: s.mesh.trustDomain,
       namespace: g.namespace,
       hosts: g.hosts,
@@ -120,6 +137,7 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
     delivery: s.delivery && {
       instance: s.delivery.instance,
       chartVersion: s.delivery.chartVersion,
+      chartSource,
       controllerReplicas: 1,
       prometheusUrl: prometheusUrl(monitoring),
       thresholds: { successPercent: s.delivery.successPercent, p99Ms: s.delivery.latencyMs },

@@ -27,6 +27,8 @@ export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): 
     },
     istio: {
       version: mesh.istioVersion,
+      chartSource: s.chartSource,
+      externalIstiod: mesh.externalIstiod,
       trustDomain: mesh.trustDomain,
       istiodReplicas: mesh.istiodReplicas,
       accessLogs: mesh.accessLogs,
@@ -41,6 +43,7 @@ export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): 
       mode: o.monitoring,
       monitoringNamespace: s.namespaces.monitoring,
       prometheusStackVersion: o.prometheusStackVersion,
+      chartSource: s.chartSource,
       accessLogs: mesh.accessLogs,
       monitorLabels: o.monitorLabels,
       dashboardNamespace: o.dashboardNamespace,

@@ -1,14 +1,9 @@
 import { list } from "./formats";
 import { fullKey as k, problem } from "./key";
-import type { Rule } from "./rules";
-import type { ConfigKey, Values } from "./table";
+import { rule, type Rule } from "./rule";
+import type { Values } from "./table";
 
 /** Cross-field rules of the mesh's add-ons: tracing, Kiali, egress, rate limits, load balancing, delivery. */
-
-const rule = <const K extends readonly ConfigKey[]>(
-  keys: K,
-  check: (v: Pick<Values, K[number]>) => Array<string | false | undefined>,
-): Rule => ({ keys, check });
 
 /** Something that reads the stack's own Prometheus or Grafana by the names the program gives them. */
 const needsInstalledMonitoring = (key: "kiali" | "istioDashboards" | "canaryAnalysis", why: string) =>

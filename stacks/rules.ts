@@ -1,22 +1,12 @@
 import { list, parseCpu, parseLabels, parseMemory } from "./formats";
 import { fullKey as k, problem } from "./key";
+import { rule, type Rule } from "./rule";
 import { DELIVERY_RULES } from "./rules-delivery";
+import { INSTALL_RULES } from "./rules-install";
 import type { ConfigKey, Values } from "./table";
 
-/**
- * Cross-field rules: how values must combine, checked after every key passed its own checks. A
- * rule reads only the keys it lists, and is skipped when one of them already has a problem: a
- * bad value is reported once, not again through each consequence.
- */
-export interface Rule {
-  keys: readonly ConfigKey[];
-  check(values: Values): Array<string | false | undefined>;
-}
-
-const rule = <const K extends readonly ConfigKey[]>(
-  keys: K,
-  check: (v: Pick<Values, K[number]>) => Array<string | false | undefined>,
-): Rule => ({ keys, check });
+/** Cross-field rules (stacks/rule.ts): how values must combine. */
+export type { Rule } from "./rule";
 
 type NumberKey = { [K in ConfigKey]-?: Values[K] extends number ? K : never }[ConfigKey];
 
@@ -127,6 +117,7 @@ export const RULES: Rule[] = [
       ),
   ]),
   ...DELIVERY_RULES,
+  ...INSTALL_RULES,
 ];
 
 /** The problems of every rule whose keys are all fine on their own. */

@@ -1,3 +1,4 @@
+import type { ExternalIstiod } from "../components/istio-webhooks";
 import type { Resilience } from "../components/traffic";
 import type {
   Autoscaling,
@@ -43,6 +44,8 @@ export interface Settings {
     /** Present only when the registry needs credentials; the password stays a secret. */
     credentials?: { username: string; password: string };
   };
+  /** A directory holding every chart as `<chartSource>/<chart>/<version>/`; absent: the charts' repositories. */
+  chartSource?: string;
   /** a and b run pingpong in the mesh, c is outside it, monitoring is where Prometheus runs, gateway the ingress gateway. */
   namespaces: { a: string; b: string; c: string; monitoring: string; gateway: string };
   workload: {
@@ -68,6 +71,8 @@ export interface Settings {
     pluginCa: boolean;
     meshWideMtls: boolean;
     accessLogs: boolean;
+    /** An istiod outside the cluster that Istio's webhooks call; absent: the in-cluster istiod. */
+    externalIstiod?: ExternalIstiod;
     gateway: {
       serviceType: GatewayServiceType;
       minReplicas: number;
@@ -159,6 +164,7 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
       platform: v.imagePlatform,
       credentials: username !== undefined && password !== undefined ? { username, password } : undefined,
     },
+    chartSource: v.chartSource,
     namespaces: {
       a: v.namespaceA,
       b: v.namespaceB,
@@ -198,6 +204,11 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
       pluginCa: v.pluginCa,
       meshWideMtls: v.meshWideMtls,
       accessLogs: v.accessLogs,
+      // The rules require both or neither.
+      externalIstiod:
+        v.istioWebhookUrl !== undefined && v.istioWebhookCaBundle !== undefined
+          ? { url: v.istioWebhookUrl, caPem: v.istioWebhookCaBundle }
+          : undefined,
       gateway: {
         serviceType: v.gatewayServiceType,
         minReplicas: v.gatewayMinReplicas,

@@ -30,10 +30,14 @@ describe("loadbalancer-only-for-ingress-gateway", () => {
     ).toEqual([expect.stringMatching(/grafana\.service\.type=LoadBalancer/)]);
   });
 
-  it("reads chart names from repository references", () => {
+  it("reads chart names from repository references and local chart directories", () => {
     expect(chartName("gateway")).toBe("gateway");
     expect(chartName("istio/gateway")).toBe("gateway");
     expect(chartName("oci://registry.example/charts/gateway")).toBe("gateway");
+    // A local chart directory as the program's chartSource lays them out: <dir>/<chart>/<version>.
+    expect(chartName("/srv/charts/gateway/1.31.1")).toBe("gateway");
+    expect(chartName("/srv/charts/istiod/1.31.0-rc.0/")).toBe("istiod");
+    expect(chartName("/srv/charts/gateway")).toBe("gateway");
   });
 });
 

@@ -15,6 +15,12 @@ describe("egress-registry-only", () => {
     expect(await validate(name, TYPES.helmRelease, other)).toEqual([]);
   });
 
+  it("knows istiod installed from a local chart directory (the program's chartSource)", async () => {
+    const allowAny = { meshConfig: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } } };
+    const local = { ...istiod(allowAny), chart: "/srv/charts/istiod/1.31.1" };
+    expect(await validate(name, TYPES.helmRelease, local)).toEqual([expect.stringContaining("ALLOW_ANY")]);
+  });
+
   it("fails ALLOW_ANY and an unset mode, which is ALLOW_ANY", async () => {
     const allowAny = { meshConfig: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } } };
     expect(await validate(name, TYPES.helmRelease, istiod(allowAny))).toEqual([

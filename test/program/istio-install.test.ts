@@ -85,6 +85,19 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
     expect(values.meshConfig.enablePrometheusMerge).toBe(true);
   });
 
+  test("istiod, cni and both gateways pull Istio's released images at the pinned version", () => {
+    // Charts taken from Istio's source default to a development hub and tag (istio-values.test.ts).
+    const images = ofType(run(), T.release).filter((r) =>
+      ["istiod", "cni", "gateway"].includes(r.inputs.chart),
+    );
+    expect(images).toHaveLength(s().egress.gateway ? 4 : 3);
+    for (const r of images)
+      expect({ release: r.name, global: r.inputs.values.global }).toEqual({
+        release: r.name,
+        global: { hub: "docker.io/istio", tag: s().mesh.istioVersion },
+      });
+  });
+
   test("gateway values: Service type and replicas per stack", () => {
     const values = release(run(), "gateway", s().namespaces.gateway).inputs.values;
     expect(values.service.type).toBe(env === "dev" ? "ClusterIP" : "LoadBalancer");

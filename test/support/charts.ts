@@ -148,6 +148,20 @@ export function injectionTemplate(istioVersion: string): string {
  * so. A map `{}` is open (any keys below it); a leaf names the JSON type the source gives.
  */
 const BEYOND_VALUES_YAML: Record<string, Record<string, Json>> = {
+  gateway: {
+    // values.schema.json (in the data) declares `global` an object of any keys, while values.yaml
+    // lists only global.networkPolicy: the program's image pair is taken. The chart's templates read
+    // no hub or tag (its pods ask for `image: auto`, which istiod's injection fills).
+    "1.30.3": { global: { hub: "string", tag: "string" } },
+    "1.31.0-rc.0": { global: { hub: "string", tag: "string" } },
+  },
+  istiod: {
+    // istio/istio 1.31.0-rc.0 manifests/charts/istio-control/istio-discovery/templates/
+    // validatingwebhookconfiguration.yaml reads `.Values.base.validationURL` (clientConfig.url) and
+    // `.Values.base.validationCABundle` (clientConfig.caBundle); its values.yaml declares neither
+    // (the base chart's does).
+    "1.31.0-rc.0": { base: { validationURL: "string", validationCABundle: "string" } },
+  },
   jaeger: {
     // jaegertracing/helm-charts tag jaeger-4.11.1, charts/jaeger/templates/jaeger/jaeger-deploy.yaml:
     // `{{- with .Values.jaeger.resources }}` (values.yaml has the key commented out).
