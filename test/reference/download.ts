@@ -1,6 +1,6 @@
 /**
- * Downloads for `npm run upstream:fetch` (fetch.ts): the raw URL of a pinned GitHub file, one
- * HTTP GET with a timeout, and the check of what came back against its pinned sha256.
+ * Downloads for `npm run upstream:fetch` (fetch.ts, fetch-charts.ts): the raw URL of a pinned GitHub
+ * file, one HTTP GET with a timeout, and the check of what came back against its pinned sha256.
  */
 import { createHash } from "node:crypto";
 import type { GitHubFile } from "./sources";
@@ -61,7 +61,11 @@ function networkReason(err: unknown, timeoutMs: number): string {
   return String(cause);
 }
 
-async function download(url: string, timeoutMs: number, stop: AbortSignal): Promise<Buffer> {
+/**
+ * One GET of `url`: the body, a FileError for an HTTP error status, an UnreachableError when no
+ * answer came (connection refused, DNS, timeout, or `stop` aborted).
+ */
+export async function download(url: string, timeoutMs: number, stop: AbortSignal): Promise<Buffer> {
   const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]);
   let response: Response;
   try {

@@ -3,6 +3,7 @@
 import { sep } from "node:path";
 import { REFERENCE_CACHE } from "../support/reference";
 import { checkSources, MANIFEST } from "./cache";
+import { defaultChartsDir } from "./chart-pins";
 import { DEFAULT_BASE_URL } from "./download";
 import { BASE_URL_ENV, DEFAULT_DIR, parseArgs } from "./fetch";
 import { CHART, SOURCES } from "./fixtures";
@@ -37,16 +38,23 @@ describe("checkSources", () => {
 });
 
 describe("parseArgs", () => {
-  it("defaults to .cache/reference and GitHub", () => {
-    expect(parseArgs([], {})).toEqual({ dir: DEFAULT_DIR, baseUrl: DEFAULT_BASE_URL });
+  it("defaults to .cache/reference, GitHub and the chart cache", () => {
+    expect(parseArgs([], {})).toEqual({
+      dir: DEFAULT_DIR,
+      baseUrl: DEFAULT_BASE_URL,
+      chartsDir: defaultChartsDir(),
+    });
     // Where test/support/reference.ts looks for the data when nothing else is configured.
     expect(DEFAULT_DIR).toBe(REFERENCE_CACHE);
   });
 
-  it("takes --dir, --base-url and the base URL from the environment", () => {
-    expect(parseArgs(["--dir", "/tmp/ref", "--base-url=http://127.0.0.1:8080"], {})).toEqual({
+  it("takes --dir, --base-url, --charts-dir and the base URL from the environment", () => {
+    expect(
+      parseArgs(["--dir", "/tmp/ref", "--base-url=http://127.0.0.1:8080", "--charts-dir", "/tmp/charts"], {}),
+    ).toEqual({
       dir: "/tmp/ref",
       baseUrl: "http://127.0.0.1:8080",
+      chartsDir: "/tmp/charts",
     });
     expect(parseArgs([], { [BASE_URL_ENV]: "http://mirror.example" }).baseUrl).toBe("http://mirror.example");
   });
@@ -54,6 +62,7 @@ describe("parseArgs", () => {
   it("rejects unknown arguments, missing values and a base URL that is not http(s)", () => {
     expect(() => parseArgs(["--force"], {})).toThrow(/^unknown argument --force; usage: /);
     expect(() => parseArgs(["--dir"], {})).toThrow("--dir needs a value");
+    expect(() => parseArgs(["--charts-dir="], {})).toThrow("--charts-dir needs a value");
     expect(() => parseArgs(["--base-url", "ftp://x"], {})).toThrow("is not an http(s) URL");
   });
 });

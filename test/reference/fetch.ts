@@ -1,8 +1,10 @@
 /**
- * `npm run upstream:fetch -- [--dir DIR] [--base-url URL]`: fills `.cache/reference` (or DIR)
- * with the upstream reference data pinned in sources.ts, in the layout test/support/reference.ts
- * expects: `upstream/...`, `schemas/crds/...` and an `upstream/MANIFEST.tsv` (path relative to
- * `upstream/`, source URL, sha256) written last, only when every file is in place.
+ * `npm run upstream:fetch -- [--dir DIR] [--base-url URL] [--charts-dir DIR]`: fills
+ * `.cache/reference` (or --dir) with the upstream reference data pinned in sources.ts, in the layout
+ * test/support/reference.ts expects: `upstream/...`, `schemas/crds/...` and an
+ * `upstream/MANIFEST.tsv` (path relative to `upstream/`, source URL, sha256) written last, only
+ * when every file is in place. Then fills the chart cache (or --charts-dir) with every Helm chart
+ * the program installs, unpacked, for the cluster tier (fetch-charts.ts).
  *
  * Every download is checked against its pinned sha256 before anything is written; files already
  * present with the right checksum are not downloaded again.
@@ -17,6 +19,7 @@ import {
   writeAtomically,
   writeManifest,
 } from "./cache";
+import { defaultChartsDir } from "./chart-pins";
 import { meshFieldsJson, minKubernetesJson, minKubernetesMinor, protoMessageFields } from "./derive";
 import {
   DEFAULT_BASE_URL,
@@ -27,6 +30,7 @@ import {
   sourceLabel,
   UnreachableError,
 } from "./download";
+import { fetchCharts } from "./fetch-charts";
 import { describeGroup, group, summaryLine, type FetchSummary, type Outcome } from "./report";
 import { inputsOf, SOURCES, type GitHubFile, type ReferenceFile } from "./sources";
 
@@ -157,20 +161,33 @@ export async function fetchReference(options: FetchOptions): Promise<FetchSummar
   return summary;
 }
 
-const USAGE = "usage: npm run upstream:fetch -- [--dir DIR] [--base-url URL]";
+const USAGE = "usage: npm run upstream:fetch -- [--dir DIR] [--base-url URL] [--charts-dir DIR]";
 
-/** `--dir DIR` and `--base-url URL` (default $PINGPONG_UPSTREAM_BASE_URL, then GitHub's raw host). */
-export function parseArgs(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): { dir: string; baseUrl: string } {
-  const parsed = { dir: DEFAULT_DIR, baseUrl: env[BASE_URL_ENV] || DEFAULT_BASE_URL };
+export interface Args {
+  dir: string;
+  baseUrl: string;
+  chartsDir: string;
+}
+
+const FLAGS = ["--dir", "--base-url", "--charts-dir"];
+
+/**
+ * `--dir DIR`, `--base-url URL` (default $PINGPONG_UPSTREAM_BASE_URL, then GitHub's raw host) and
+ * `--charts-dir DIR` (default: the chart cache beside the cluster tier's tools).
+ */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Args {
+  const parsed = {
+    dir: DEFAULT_DIR,
+    baseUrl: env[BASE_URL_ENV] || DEFAULT_BASE_URL,
+    chartsDir: defaultChartsDir(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    if (flag !== "--dir" && flag !== "--base-url") throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
+    if (!FLAGS.includes(flag)) throw new Error(`unknown argument ${argv[i]}; ${USAGE}`);
     const value = inline ?? argv[++i];
     if (!value) throw new Error(`${flag} needs a value; ${USAGE}`);
     if (flag === "--dir") parsed.dir = resolve(value);
+    else if (flag === "--charts-dir") parsed.chartsDir = resolve(value);
     else parsed.baseUrl = value;
   }
   if (!/^https?:\/\/[^/]/.test(parsed.baseUrl)) {
@@ -179,21 +196,28 @@ export function parseArgs(
   return parsed;
 }
 
+/** Runs `step`; 0 when it succeeded, 1 when it reported failures or stopped (with one line). */
+async function exitCode(step: () => Promise<{ failures: string[] }>): Promise<number> {
+  try {
+    return (await step()).failures.length === 0 ? 0 : 1;
+  } catch (err) {
+    console.error(`upstream:fetch: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
-  let args: { dir: string; baseUrl: string };
+  let args: Args;
   try {
     args = parseArgs(argv);
   } catch (err) {
     console.error(`upstream:fetch: ${(err as Error).message}`);
     return 2;
   }
-  try {
-    const summary = await fetchReference(args);
-    return summary.failures.length === 0 ? 0 : 1;
-  } catch (err) {
-    console.error(`upstream:fetch: ${(err as Error).message}`);
-    return 1;
-  }
+  // The charts come from other hosts than the reference data: fetched whatever became of it.
+  const reference = await exitCode(() => fetchReference(args));
+  const charts = await exitCode(() => fetchCharts({ dir: args.chartsDir }));
+  return Math.max(reference, charts);
 }
 
 if (require.main === module) {

@@ -48,9 +48,14 @@ export function describeGroup(members: Outcome[]): string {
     : `${members.length} file${members.length === 1 ? "" : "s"}, ${parts.join(", ")}`;
 }
 
-export function summaryLine(summary: FetchSummary, dir: string): string {
+/** `dir` relative to the working directory when it lies inside it, else as it is. */
+export function shownDir(dir: string): string {
   const where = relative(process.cwd(), dir);
-  const shown = where && !where.startsWith("..") && !isAbsolute(where) ? where : dir;
+  return where && !where.startsWith("..") && !isAbsolute(where) ? where : dir;
+}
+
+export function summaryLine(summary: FetchSummary, dir: string): string {
+  const shown = shownDir(dir);
   const counts = `${summary.written} written (${summary.downloads} downloads), ${summary.present} already present`;
   const unverified = summary.unverified.length ? `, ${summary.unverified.length} unverified` : "";
   if (summary.failures.length > 0) {
