@@ -154,6 +154,8 @@ export interface EnvoyHttpFilterPatch {
 export interface EnvoyFilterSpec {
   /** Pods in the EnvoyFilter's own namespace (every namespace from the root namespace). */
   workloadSelector: { labels: Record<string, string> };
+  /** Order among EnvoyFilters patching the same proxy: lower first, 0 by default. */
+  priority: number;
   configPatches: EnvoyHttpFilterPatch[];
 }
 

@@ -136,6 +136,15 @@ export function localRateLimitPatch(context: EnvoyPatchContext, limit: RateLimit
   };
 }
 
+/**
+ * Where the rate limit's EnvoyFilter sits among EnvoyFilters of the same proxy. Its patch is
+ * relative (INSERT_BEFORE), so its place depends on the patches applied before it; with the default
+ * priority 0 that order is undefined and `istioctl analyze` warns (IST0151,
+ * pkg/config/analysis/analyzers/envoyfilter: any relative operation with priority 0). A positive
+ * priority applies it after every filter left at the default, on the chain as Istio built it.
+ */
+export const RATE_LIMIT_FILTER_PRIORITY = 10;
+
 /** One target's EnvoyFilter spec: the patch on the pods labelled `podLabels`. */
 export function localRateLimitSpec(
   podLabels: Record<string, string>,
@@ -146,6 +155,7 @@ export function localRateLimitSpec(
   // type/v1beta1/selector.proto, WorkloadSelector.labels): the pods of the target's namespace only.
   return {
     workloadSelector: { labels: { ...podLabels } },
+    priority: RATE_LIMIT_FILTER_PRIORITY,
     configPatches: [localRateLimitPatch(context, limit)],
   };
 }

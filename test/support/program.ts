@@ -7,7 +7,9 @@ import { parseSettings, type Settings } from "../../stacks/settings";
 type PulumiModule = typeof PulumiNs;
 
 interface RegisterRequest {
+  getType(): string;
   getName(): string;
+  getIgnorechangesList(): string[];
   getDependenciesList(): string[];
 }
 
@@ -25,6 +27,10 @@ export interface Recorded {
   secretPaths: string[];
   /** Logical names of every resource this one waits for (explicit `dependsOn` and through inputs). */
   dependsOn?: string[];
+  /** The same, as `type::name`: logical names repeat across types (a Release and a Gateway, say). */
+  dependsOnKeys?: string[];
+  /** The resource's `ignoreChanges` option: input paths an update leaves as they are. */
+  ignoreChanges?: string[];
 }
 
 export interface ProgramRun {
@@ -100,6 +106,18 @@ function computedState(type: string, name: string, inputs: KnownInputs): Record<
     return { metadata: { ...inputs.metadata, name: `${name}-${fakeDigest(name).slice(7, 15)}` } };
   }
   return {};
+}
+
+/** Computes provider state for some types in place of the placeholders above (set by the cluster tier). */
+type StateOverride = (type: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+let stateOverride: StateOverride | undefined;
+
+/**
+ * Lets a caller compute the state of some resource types itself: the cluster tier gives the tls
+ * provider's resources real keys and certificates, which the cluster parses.
+ */
+export function setStateOverride(override: StateOverride | undefined): void {
+  stateOverride = override;
 }
 
 /** What the cluster returns for a read of `namespace/name` (or a cluster-scoped `name`). */
@@ -187,7 +205,9 @@ async function render(
 ): Promise<ProgramRun> {
   const { pulumi, runtime, program } = await load();
   const reads: Recorded[] = [];
+  // Keyed by `type::name`: the same logical name may be used by resources of different types.
   const dependencies = new Map<string, string[]>();
+  const ignored = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -200,7 +220,10 @@ async function render(
           reads.push({ type: args.type, name: args.name, id, inputs, provider: args.provider, secretPaths });
           return { id, state: args.type.startsWith("kubernetes:") ? readState(read) : {} };
         }
-        const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
+        const state = {
+          ...inputs,
+          ...(stateOverride?.(args.type, inputs) ?? computedState(args.type, args.name, inputs)),
+        };
         resources.push({
           type: args.type,
           name: args.name,
@@ -208,7 +231,9 @@ async function render(
           inputs,
           provider: args.provider,
           secretPaths,
-          dependsOn: dependencies.get(args.name) ?? [],
+          dependsOn: (dependencies.get(`${args.type}::${args.name}`) ?? []).map((k) => k.split("::").pop()!),
+          dependsOnKeys: dependencies.get(`${args.type}::${args.name}`) ?? [],
+          ignoreChanges: ignored.get(`${args.type}::${args.name}`) ?? [],
         });
         return { id, state };
       },
@@ -226,10 +251,13 @@ async function render(
   if (!monitor) throw new Error("no mock monitor");
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
-    dependencies.set(
-      req.getName(),
-      req.getDependenciesList().map((urn) => urn.split("::").pop() ?? urn),
-    );
+    // urn:pulumi:<stack>::<project>::<parent types $-joined>$<type>::<name>
+    const keyOf = (urn: string) => {
+      const [, , types = "", name = urn] = urn.split("::");
+      return `${types.split("$").pop()}::${name}`;
+    };
+    dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList().map(keyOf));
+    ignored.set(`${req.getType()}::${req.getName()}`, req.getIgnorechangesList());
     return register(req, cb);
   };
   pulumi.runtime.setAllConfig(engineConfig(config));

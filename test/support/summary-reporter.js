@@ -1,10 +1,11 @@
-// Writes jest's aggregated counts to .jest-results.json so .ci/run can print its one-line summary.
+// Writes jest's aggregated counts to .jest-results.json (or the `file` option: the cluster tier
+// writes its own) so .ci/run can print its one-line summary.
 const fs = require("node:fs");
 const path = require("node:path");
 
 class SummaryReporter {
-  constructor(globalConfig) {
-    this.file = path.join(globalConfig.rootDir, ".jest-results.json");
+  constructor(globalConfig, options = {}) {
+    this.file = path.join(globalConfig.rootDir, options.file ?? ".jest-results.json");
     try {
       fs.rmSync(this.file, { force: true });
     } catch {
