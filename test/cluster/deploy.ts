@@ -1,9 +1,12 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { runProgram, setStateOverride, type ProgramRun } from "../support/program";
 import { stackConfig } from "../support/stack-files";
-import { chartFarm, describeSources, type ChartSource } from "./charts";
-import type { Cluster } from "./cluster";
+import { defaultIn } from "../../stacks/key";
+import { OBSERVABILITY_KEYS } from "../../stacks/keys-observability";
+import { chartFarm, describeSources, findChart, type ChartSource } from "./charts";
+import { until, type Cluster } from "./cluster";
 import type { Istiod } from "./istiod";
 import type { KubeObject } from "./kube";
 import { tlsState } from "./tls-material";
@@ -32,6 +35,67 @@ export interface Deployment {
   steps: Step[];
   charts: ChartSource[];
   chartDir: string;
+  /** What the stack expects the cluster to have already, installed before its first apply. */
+  prerequisites: Prerequisite[];
+}
+
+/** A chart of CRDs the stack expects the cluster to run already (prod's own Prometheus Operator). */
+export interface Prerequisite {
+  why: string;
+  /** CRD manifests, applied server-side as the Prometheus Operator documents for its CRDs. */
+  files: string[];
+  /** Objects created as they are. */
+  objects?: KubeObject[];
+}
+
+/**
+ * Objects the program reads (`Resource.get`) and so expects to exist: a prod cluster's monitoring
+ * namespace, where its Grafana picks up dashboards. Namespaces are all the program reads.
+ */
+function readObjects(run: ProgramRun): Prerequisite[] {
+  return run.reads.map((r) => {
+    if (r.type !== "kubernetes:core/v1:Namespace") {
+      throw new Error(
+        `the program reads a ${r.type} (${r.id}); the tier knows how to provide only Namespaces`,
+      );
+    }
+    return {
+      why: `the program reads namespace ${r.id}, which the cluster is expected to have`,
+      files: [],
+      objects: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: r.id } }],
+    };
+  });
+}
+
+const yaml = createRequire(__filename)("js-yaml") as { loadAll: (text: string) => unknown[] };
+
+const PROMETHEUS_STACK = "kube-prometheus-stack";
+const PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com/";
+
+/**
+ * With `monitoring: podmonitors` (staging, prod) the stack creates PodMonitors for a Prometheus
+ * Operator the cluster already runs: its CRDs are a prerequisite, taken from the CRD chart that
+ * kube-prometheus-stack (at the stack's pinned version) bundles.
+ */
+function prerequisitesOf(stackSteps: Step[]): Prerequisite[] {
+  const needsOperator = stackSteps.some(
+    (s) => s.kind === "object" && s.object.apiVersion.startsWith(PROMETHEUS_OPERATOR_GROUP),
+  );
+  const installsOperator = stackSteps.some((s) => s.kind === "release" && chartName(s) === PROMETHEUS_STACK);
+  if (!needsOperator || installsOperator) return [];
+  const version = String(defaultIn(OBSERVABILITY_KEYS.prometheusStackVersion, "prod"));
+  const source = findChart(PROMETHEUS_STACK, version);
+  if (!source)
+    throw new Error(`no local source of ${PROMETHEUS_STACK} ${version} for the Prometheus Operator's CRDs`);
+  const dir = path.join(source.dir, "charts", "crds", "crds");
+  return [
+    {
+      why: `the stack's PodMonitors expect a Prometheus Operator: its CRDs from ${PROMETHEUS_STACK} ${version}`,
+      files: readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => path.join(dir, f)),
+    },
+  ];
 }
 
 export const objectKey = (o: KubeObject): string =>
@@ -64,7 +128,14 @@ export async function prepare(
     ...istiod.webhookSettings(),
     chartSource: chartDir,
   });
-  return { run, steps: steps(run), charts, chartDir };
+  const stackSteps = steps(run);
+  return {
+    run,
+    steps: stackSteps,
+    charts,
+    chartDir,
+    prerequisites: [...prerequisitesOf(stackSteps), ...readObjects(run)],
+  };
 }
 
 /** The chart directory of a release: its `chart` when a path (chartSource set), else from the farm. */
@@ -79,6 +150,33 @@ export interface ApplyOptions {
   mutate?: (o: KubeObject) => KubeObject;
   /** Install a release only when its values differ from the installed ones (the Release resource's diff). */
   onlyChangedReleases?: boolean;
+}
+
+/** Installs what the stack expects the cluster to have (once; later calls find it installed). */
+export async function installPrerequisites(tier: Tier, d: Deployment): Promise<void> {
+  const { kube } = tier.cluster;
+  for (const p of d.prerequisites) {
+    process.stdout.write(`tier: prerequisite: ${p.why}\n`);
+    const crds = p.files
+      .flatMap((file) => yaml.loadAll(readFileSync(file, "utf8")) as KubeObject[])
+      .filter((o) => o?.kind === "CustomResourceDefinition");
+    for (const crd of crds) await kube.apply(crd);
+    for (const o of p.objects ?? []) await kube.apply(o);
+    for (const crd of crds) {
+      await until(`CRD ${crd.metadata.name} established`, 30_000, async () => {
+        const live = await kube.get(
+          "apiextensions.k8s.io/v1",
+          "CustomResourceDefinition",
+          undefined,
+          crd.metadata.name!,
+        );
+        const conditions =
+          (live?.status as { conditions?: Array<{ type: string; status: string }> })?.conditions ?? [];
+        return conditions.some((c) => c.type === "Established" && c.status === "True");
+      });
+    }
+  }
+  tier.cluster.kube.rediscover();
 }
 
 export async function apply(tier: Tier, d: Deployment, opts: ApplyOptions = {}): Promise<Applied[]> {

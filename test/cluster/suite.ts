@@ -1,5 +1,5 @@
 import { analyze, failedCreates, injected, injectedNamespaces, readmitPods, settleWorkloads } from "./checks";
-import { apply, objectKey, prepare, type Applied, type Deployment } from "./deploy";
+import { apply, installPrerequisites, objectKey, prepare, type Applied, type Deployment } from "./deploy";
 import type { KubeObject } from "./kube";
 import { allowedAnalyzerCodes, allowedWarning, privilegedByDesign } from "./allowed";
 import { recordPhases } from "./report";
@@ -41,6 +41,7 @@ export function describeStack(
         run.tier = await startTier(name);
         const tier = run.tier;
         run.deployment = await timed(tier, "render", () => prepare(tier.cluster, tier.istiod, stack, config));
+        await timed(tier, "prerequisites", () => installPrerequisites(tier, run.deployment!));
         run.first = await timed(tier, "first apply", () => apply(tier, run.deployment!));
       } catch (err) {
         run.error = err as Error;
