@@ -13,6 +13,7 @@ import { EGRESS_RELEASE, gatewayPodLabels, gatewayValues } from "./istio";
 import { standardLabels } from "./labels";
 import { principal, type Identity } from "./mesh-security";
 import { podSecurityLabels } from "./pod-security";
+import type { Requests } from "./types";
 
 export { EGRESS_RELEASE };
 /** The name of the Istio Gateway the egress gateway pods serve: the release's, as in Istio's egress task. */
@@ -37,6 +38,8 @@ export interface EgressArgs {
   trustDomain: string;
   /** Gateway replicas: autoscaled between min and max, a fixed count when they are equal. */
   replicas: { min: number; max: number };
+  /** What each gateway pod asks of its node; absent: the chart's own. */
+  requests?: Requests;
   /** Istio's control plane: the gateway release and every custom resource wait for it. */
   controlPlane: pulumi.Resource[];
 }
@@ -75,24 +78,20 @@ export function checkHosts(hosts: string[]): void {
 
 /**
  * Values of the `gateway` chart for an egress gateway: a ClusterIP Service (the chart README's
- * "Egress Gateway" example), replicas as the ingress gateway's, and a pod security context that
- * passes the restricted profile. The chart sets no seccomp profile (templates/deployment.yaml sets
- * only the sysctl when `securityContext` is empty), so it is set here together with the sysctl the
- * chart would have set, which lets Envoy bind 443 without root and is among the Pod Security
- * Standards' safe sysctls. The container context the chart sets by default already drops every
- * capability and runs as non-root, and the gateway injection template adds no init container.
+ * "Egress Gateway" example) and replicas as the ingress gateway's; the pod security context that
+ * passes the restricted profile comes with every gateway's values (istio.ts GATEWAY_POD_SECURITY).
  */
 export function egressGatewayValues(
   replicas: EgressArgs["replicas"],
   istioVersion: string,
+  requests?: Requests,
 ): Record<string, unknown> {
-  return {
-    ...gatewayValues({ version: istioVersion, gatewayServiceType: "ClusterIP", gatewayReplicas: replicas }),
-    securityContext: {
-      seccompProfile: { type: "RuntimeDefault" },
-      sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
-    },
+  const gateway = {
+    version: istioVersion,
+    gatewayServiceType: "ClusterIP" as const,
+    gatewayReplicas: replicas,
   };
+  return gatewayValues(gateway, requests);
 }
 
 /**
@@ -230,7 +229,7 @@ export class Egress extends pulumi.ComponentResource {
         name: EGRESS_RELEASE,
         ...chartLocation(CHARTS.istioGateway, args.istioVersion, args.chartSource),
         namespace: ns.metadata.name,
-        values: egressGatewayValues(args.replicas, args.istioVersion),
+        values: egressGatewayValues(args.replicas, args.istioVersion, args.requests),
         atomic: true,
         cleanupOnFail: true,
         timeout: 600,

@@ -10,7 +10,8 @@ import {
 import { standardLabels } from "./labels";
 import { ISTIO, PROXY_CONFIG, TRACING_PROVIDER } from "./mesh";
 import { podSecurityLabels, type PodSecurityLevel } from "./pod-security";
-import type { GatewayServiceType, OutboundTrafficPolicy } from "./types";
+import { requestsValue } from "./sizes";
+import type { GatewayServiceType, OutboundTrafficPolicy, Requests } from "./types";
 
 /**
  * Where Istio's images come from: the `global.hub` of Istio's released charts. Charts taken from
@@ -52,6 +53,8 @@ export interface IstioArgs {
   /** The OTLP/gRPC collector spans go to, declared as the tracing provider; no provider when absent. */
   tracing?: { host: string; port: number };
   accessLogs: boolean;
+  /** What Istio's pods ask of their nodes; absent: the charts' own (istiod 500m/2048Mi, the rest 100m/100-128Mi). */
+  requests?: IstioRequests;
   /** The plug-in CA (`cacerts`): istiod signs workload certificates with it instead of a self-generated root. */
   pluginCa?: {
     certPem: pulumi.Input<string>;
@@ -59,6 +62,14 @@ export interface IstioArgs {
     rootCertPem: pulumi.Input<string>;
     chainPem: pulumi.Input<string>;
   };
+}
+
+/** What each of Istio's pods asks: istiod, every injected sidecar, each gateway pod, the CNI agent per node. */
+export interface IstioRequests {
+  istiod: Requests;
+  proxy: Requests;
+  gateway: Requests;
+  cni: Requests;
 }
 
 /**
@@ -94,16 +105,25 @@ export function istiodValues(
     | "outboundTrafficPolicy"
     | "tracing"
     | "externalIstiod"
+    | "requests"
   >,
 ): Record<string, unknown> {
   const { min, max } = args.istiodReplicas;
   const ext = args.externalIstiod;
+  const r = args.requests;
+  const { global } = istioImageValues(args.version);
   return {
-    ...istioImageValues(args.version),
+    // The sidecar's requests only: the chart's limits stay (sizes.ts LIMITS.proxy).
+    global: r ? { ...global, proxy: requestsValue(r.proxy) } : global,
+    ...(r ? requestsValue(r.istiod) : {}),
     // An external istiod: both webhooks point at it (istio-webhooks.ts names the chart keys).
     ...(ext ? { ...injectionWebhookValues(ext), ...validationWebhookValues(ext) } : {}),
     // With istio-cni the injector adds no NET_ADMIN init container: injected pods pass the restricted profile.
     cni: { enabled: true },
+    // istiod's own container (templates/deployment.yaml renders the top-level `seccompProfile` into
+    // it): with RuntimeDefault istiod meets the restricted profile that istio-system warns at,
+    // although the namespace enforces privileged for istio-cni's node agent.
+    seccompProfile: { type: "RuntimeDefault" },
     // The chart renders its HorizontalPodAutoscaler only while autoscaleEnabled is true, and then
     // ignores replicaCount; with equal bounds a fixed replica count is what is meant.
     ...(max > min
@@ -138,13 +158,34 @@ export function istiodValues(
   };
 }
 
+/**
+ * A gateway pod's security context that passes the restricted profile. The chart sets no seccomp
+ * profile (templates/deployment.yaml sets only the sysctl below when `securityContext` is empty, and
+ * istiod's gateway injection template adds none to the proxy), so it is set here together with the
+ * sysctl the chart would have set, which lets Envoy bind 443 without root and is among the Pod
+ * Security Standards' safe sysctls. The container context the chart sets by default already drops
+ * every capability and runs as non-root, and the gateway template adds no init container.
+ */
+export const GATEWAY_POD_SECURITY = {
+  seccompProfile: { type: "RuntimeDefault" },
+  sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+} as const;
+
+/**
+ * Values of the gateway chart, the ingress gateway's and the egress gateway's. The pod's own
+ * `resources` (the chart's `resources`) win over what istiod's gateway injection template would
+ * give the proxy, so gateways ask what `requests` says.
+ */
 export function gatewayValues(
   args: Pick<IstioArgs, "version" | "gatewayServiceType" | "gatewayReplicas">,
+  requests?: Requests,
 ): Record<string, unknown> {
   const { min, max } = args.gatewayReplicas;
   return {
     ...istioImageValues(args.version),
+    ...(requests ? requestsValue(requests) : {}),
     service: { type: args.gatewayServiceType },
+    securityContext: GATEWAY_POD_SECURITY,
     replicaCount: min,
     autoscaling: { enabled: max > min, minReplicas: min, maxReplicas: max },
     podDisruptionBudget: min > 1 ? { minAvailable: 1 } : {},
@@ -177,6 +218,7 @@ export class Istio extends pulumi.ComponentResource {
       throw new Error(`istiodReplicas: min ${min} and max ${max}: expected 1 <= min <= max`);
     }
     if (args.externalIstiod) checkExternalIstiod(args.externalIstiod);
+    const r = args.requests;
     const namespace = (role: string, ns: string, enforce: PodSecurityLevel) =>
       new k8s.core.v1.Namespace(
         `${name}-${role}-ns`,
@@ -239,8 +281,9 @@ export class Istio extends pulumi.ComponentResource {
       base,
       ...(caSecret ? [caSecret] : []),
     ]);
-    const cni = release(CHARTS.istioCni, "istio-cni", system, istioImageValues(args.version), [istiod]);
-    const ingress = gatewayValues(args);
+    const cniValues = { ...istioImageValues(args.version), ...(r ? requestsValue(r.cni) : {}) };
+    const cni = release(CHARTS.istioCni, "istio-cni", system, cniValues, [istiod]);
+    const ingress = gatewayValues(args, r?.gateway);
     this.gateway = release(CHARTS.istioGateway, GATEWAY_RELEASE, gatewayNs, ingress, [istiod, cni]);
 
     this.controlPlane = [base, istiod, cni];

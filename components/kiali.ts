@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CHARTS, chartLocation } from "./charts";
+import { requestsValue } from "./sizes";
+import type { Requests } from "./types";
 
 export const KIALI_CHART_REPO = CHARTS.kiali.repository;
 export const KIALI_CHART = CHARTS.kiali.chart;
@@ -35,6 +37,8 @@ export interface KialiValuesArgs {
   tracingUrl?: pulumi.Input<string>;
   /** Signs Kiali's login tokens: 16, 24 or 32 bytes. */
   signingKey: pulumi.Input<string>;
+  /** What Kiali asks of its node (`deployment.resources.requests`); absent: the chart's own. */
+  requests?: Requests;
 }
 
 /**
@@ -52,7 +56,8 @@ export interface KialiValuesArgs {
 export function kialiValues(args: KialiValuesArgs): Record<string, unknown> {
   return {
     auth: { strategy: "anonymous" },
-    deployment: { view_only_mode: true },
+    // Requests only: the chart's memory limit stays (sizes.ts LIMITS.kiali).
+    deployment: { view_only_mode: true, ...(args.requests ? requestsValue(args.requests) : {}) },
     // Unset, the chart renders `randAlphaNum 32` into the ConfigMap on every render, so each
     // preview would show a change and each update restart Kiali.
     login_token: { signing_key: args.signingKey },
@@ -84,6 +89,8 @@ export interface KialiArgs {
   grafanaUrl: pulumi.Input<string>;
   /** Jaeger's gRPC query URL; Kiali shows no traces when absent. */
   tracingUrl?: pulumi.Input<string>;
+  /** What Kiali asks of its node; absent: the chart's own (10m/64Mi). */
+  requests?: Requests;
   /** What the release waits for: Istio's control plane (Kiali reads its CRDs), and the namespace's creator. */
   controlPlane: pulumi.Resource[];
 }
@@ -118,6 +125,7 @@ export class Kiali extends pulumi.ComponentResource {
           tracingUrl: args.tracingUrl,
           // A secret in the Release's values too, not only in the password's own state.
           signingKey: pulumi.secret(signingKey.result),
+          requests: args.requests,
         }),
         atomic: true,
         cleanupOnFail: true,

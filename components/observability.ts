@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, chartLocation } from "./charts";
 import type { PodMonitorSpec, TelemetrySpec } from "./crds";
 import { GRAFANA_DASHBOARD_LABEL, dashboardConfigMapData, pingpongDashboard } from "./dashboard";
-import { istioDashboardValues, jaegerDataSource } from "./grafana";
 import { standardLabels } from "./labels";
 import { ISTIO, TRACING_PROVIDER } from "./mesh";
+import { prometheusStackValues, type MonitoringRequests } from "./prometheus-stack";
 import type { MonitoringMode } from "./types";
 import { serviceSelector } from "./workload";
 
@@ -13,11 +13,6 @@ export const PROMETHEUS_CHART_REPO = CHARTS.prometheusStack.repository;
 /** kube-prometheus-stack's release name: the names of its Services derive from it. */
 export const PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack";
 export const DASHBOARD_UID = "pingpong-overview";
-/**
- * The Prometheus data source kube-prometheus-stack provisions in its Grafana (values.yaml
- * `grafana.sidecar.datasources.name`, left at its default).
- */
-export const PROMETHEUS_DATASOURCE = "Prometheus";
 /**
  * Service ports: Prometheus at `prometheus.service.port` (kube-prometheus-stack 85.1.2 values.yaml),
  * Grafana at the grafana subchart's `service.port` (grafana-community/helm-charts grafana-12.3.3).
@@ -61,6 +56,12 @@ export function grafanaUrl(monitoringNamespace: string): string {
 export const MERGED_METRICS = { port: ISTIO.agentPort, path: "/stats/prometheus" } as const;
 
 export type { MonitoringMode } from "./types";
+export {
+  PROMETHEUS_DATASOURCE,
+  prometheusStackValues,
+  type GrafanaOptions,
+  type MonitoringRequests,
+} from "./prometheus-stack";
 
 /**
  * PodMonitor spec scraping pingpong's merged metrics in one namespace.
@@ -124,37 +125,6 @@ export function telemetrySpec(accessLogs: boolean, tracing?: TracingTelemetry): 
   return spec;
 }
 
-/** What the installed Grafana shows besides the labelled dashboards. */
-export interface GrafanaOptions {
-  /** Jaeger's HTTP query URL: a Jaeger data source when present. */
-  jaegerQueryUrl?: pulumi.Input<string>;
-  /** Istio's dashboards from grafana.com. */
-  istioDashboards?: boolean;
-}
-
-/** kube-prometheus-stack values: Prometheus picks up every PodMonitor, Grafana every labelled dashboard. */
-export function prometheusStackValues(grafana: GrafanaOptions = {}): Record<string, unknown> {
-  const [labelKey, labelValue] = Object.entries(GRAFANA_DASHBOARD_LABEL)[0];
-  return {
-    prometheus: {
-      prometheusSpec: {
-        podMonitorSelectorNilUsesHelmValues: false,
-        serviceMonitorSelectorNilUsesHelmValues: false,
-      },
-    },
-    grafana: {
-      sidecar: { dashboards: { enabled: true, label: labelKey, labelValue, searchNamespace: "ALL" } },
-      // Beside the chart's own Prometheus and Alertmanager data sources, in its sidecar's
-      // ConfigMap (templates/grafana/configmaps-datasources.yaml); the subchart's own
-      // `datasources` would clash with that sidecar.
-      ...(grafana.jaegerQueryUrl !== undefined
-        ? { additionalDataSources: [jaegerDataSource(grafana.jaegerQueryUrl)] }
-        : {}),
-      ...(grafana.istioDashboards ? istioDashboardValues(PROMETHEUS_DATASOURCE) : {}),
-    },
-  };
-}
-
 export interface ObservabilityArgs {
   mode: MonitoringMode;
   /** Namespace of Prometheus and Grafana (created when mode is install). */
@@ -172,6 +142,8 @@ export interface ObservabilityArgs {
   jaegerQueryUrl?: pulumi.Input<string>;
   /** Istio's published dashboards in the installed Grafana (mode install only). */
   istioDashboards?: boolean;
+  /** What each part of kube-prometheus-stack asks (mode install only); absent: the chart's own. */
+  requests?: MonitoringRequests;
   /** Labels on the PodMonitors: what the Prometheus in charge selects them by. */
   monitorLabels: Record<string, string>;
   /**
@@ -231,10 +203,10 @@ export class Observability extends pulumi.ComponentResource {
             name: PROMETHEUS_STACK_RELEASE,
             ...chartLocation(CHARTS.prometheusStack, args.prometheusStackVersion, args.chartSource),
             namespace: ns.metadata.name,
-            values: prometheusStackValues({
-              jaegerQueryUrl: args.jaegerQueryUrl,
-              istioDashboards: args.istioDashboards,
-            }),
+            values: prometheusStackValues(
+              { jaegerQueryUrl: args.jaegerQueryUrl, istioDashboards: args.istioDashboards },
+              args.requests,
+            ),
             atomic: true,
             timeout: 900,
           },

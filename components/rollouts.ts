@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, chartLocation } from "./charts";
 import { namespaceLabels } from "./namespaces";
+import { LIMITS, withLimits } from "./sizes";
 import type { Resources } from "./types";
 
 export const ARGO_ROLLOUTS_CHART_REPO = CHARTS.argoRollouts.repository;
@@ -27,13 +28,11 @@ export const TRAFFIC_PROVIDERS = [
   "gatewayAPI",
 ] as const;
 
-/** Requests and limits of the controller (the chart sets none). */
-export const CONTROLLER_RESOURCES: Resources = {
-  cpuRequest: "50m",
-  cpuLimit: "500m",
-  memoryRequest: "128Mi",
-  memoryLimit: "256Mi",
-};
+/** Requests and limits of the controller when none are given (the chart sets none). */
+export const CONTROLLER_RESOURCES: Resources = withLimits(
+  { cpu: "50m", memory: "128Mi" },
+  LIMITS.argoRollouts,
+);
 
 export interface ArgoRolloutsArgs {
   /** The argo-rollouts chart's version (its appVersion is the controller's). */

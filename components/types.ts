@@ -33,6 +33,12 @@ export interface Resources {
   memoryLimit: string;
 }
 
+/** What a container asks of its node, as Kubernetes quantities: what the scheduler admits its pod by. */
+export interface Requests {
+  cpu: string;
+  memory: string;
+}
+
 export interface Autoscaling {
   minReplicas: number;
   maxReplicas: number;

@@ -1,3 +1,5 @@
+import type { Requests } from "../components/types";
+
 /** The value formats the settings table checks against: Kubernetes names, quantities, labels, images. */
 
 /** A DNS label (RFC 1123): namespaces, ServiceAccounts, IngressClasses. */
@@ -45,6 +47,13 @@ export function parseMemory(q: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
   if (!m) return undefined;
   return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
+}
+
+/** `<cpu>/<memory>` requests (e.g. 10m/64Mi) as quantities, or undefined when it is not that. */
+export function parseRequests(raw: string): Requests | undefined {
+  const [cpu, memory, ...rest] = raw.split("/");
+  if (memory === undefined || rest.length > 0) return undefined;
+  return parseCpu(cpu) !== undefined && parseMemory(memory) !== undefined ? { cpu, memory } : undefined;
 }
 
 /** A label key: an optional DNS-subdomain prefix and a name (kubernetes.io's label syntax). */

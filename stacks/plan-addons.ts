@@ -1,7 +1,8 @@
 import { EGRESS_PORT } from "../components/egress";
 import { EGRESS_RELEASE, gatewayPodLabels } from "../components/istio";
 import { JAEGER_PORTS } from "../components/tracing";
-import type { OutboundTrafficPolicy, Resources } from "../components/types";
+import { LIMITS, withLimits } from "../components/sizes";
+import type { OutboundTrafficPolicy, Requests, Resources } from "../components/types";
 import { grafanaUrl, prometheusUrl } from "../components/observability";
 import { serviceSelector } from "../components/workload";
 import type { CheckPlan, EdgePlan, InstanceKey, PodsRef } from "./plan";
@@ -9,13 +10,6 @@ import { INSTANCES, type Settings } from "./settings";
 
 /** The plan of the mesh's add-ons: tracing, Kiali, egress, rate limits, progressive delivery. */
 
-/** What the all-in-one Jaeger may use: in-memory storage of up to 100000 traces (the chart's default config). */
-export const JAEGER_RESOURCES: Resources = {
-  cpuRequest: "50m",
-  cpuLimit: "500m",
-  memoryRequest: "128Mi",
-  memoryLimit: "512Mi",
-};
 /**
  * A host no stack lists, for the proof that the mesh refuses what its registry does not know: an
  * address of TEST-NET-1 (RFC 5737), never routed, so no DNS is involved and, without the refusal,
@@ -38,6 +32,8 @@ export interface EgressPlan {
   namespace: string;
   hosts: string[];
   replicas: { min: number; max: number };
+  /** What each gateway pod asks: the ingress gateway's size. */
+  requests: Requests;
   podLabels: Record<string, string>;
 }
 
@@ -54,6 +50,7 @@ export interface DeliveryPlan {
   chartVersion: string;
   chartSource?: string;
   controllerReplicas: number;
+  resources: Resources;
   prometheusUrl: string;
   thresholds: { successPercent: number; p99Ms: number };
 }
@@ -67,6 +64,7 @@ export interface AddonsPlan {
     chartSource?: string;
     prometheusUrl: string;
     grafanaUrl: string;
+    requests: Requests;
   };
   istioDashboards: boolean;
   egress?: EgressPlan;
@@ -86,7 +84,8 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
             namespace: t.namespace,
             chartVersion: t.chartVersion,
             chartSource,
-            resources: JAEGER_RESOURCES,
+            // Requests from the settings; its memory limit bounds the traces it keeps.
+            resources: withLimits(s.requests.jaeger, LIMITS.jaeger),
           },
         }
       : t.backend === "external"
@@ -122,6 +121,7 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
       chartSource,
       prometheusUrl: prometheusUrl(monitoring),
       grafanaUrl: grafanaUrl(monitoring),
+      requests: s.requests.kiali,
     },
     istioDashboards: s.observability.istioDashboards,
     egress: g && {
@@ -131,6 +131,7 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
       namespace: g.namespace,
       hosts: g.hosts,
       replicas: { min: s.mesh.gateway.minReplicas, max: s.mesh.gateway.maxReplicas },
+      requests: s.requests.gateway,
       podLabels: gatewayPodLabels(EGRESS_RELEASE),
     },
     rateLimit: s.rateLimit && { ...s.rateLimit, targets: limited },
@@ -139,6 +140,7 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
       chartVersion: s.delivery.chartVersion,
       chartSource,
       controllerReplicas: 1,
+      resources: withLimits(s.requests.argoRollouts, LIMITS.argoRollouts),
       prometheusUrl: prometheusUrl(monitoring),
       thresholds: { successPercent: s.delivery.successPercent, p99Ms: s.delivery.latencyMs },
     },

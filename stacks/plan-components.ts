@@ -38,6 +38,12 @@ export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): 
       outboundTrafficPolicy: addons.outboundTrafficPolicy,
       // A Jaeger the stack installs is known once its component names its Service: index.ts adds it.
       tracing: addons.tracing?.collector,
+      requests: {
+        istiod: s.requests.istiod,
+        proxy: s.requests.proxy,
+        gateway: s.requests.gateway,
+        cni: s.requests.cni,
+      },
     },
     observability: {
       mode: o.monitoring,
@@ -49,6 +55,7 @@ export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): 
       dashboardNamespace: o.dashboardNamespace,
       tracing: addons.tracing && { samplingPercent: addons.tracing.samplingPercent },
       istioDashboards: addons.istioDashboards,
+      requests: s.requests.monitoring,
     },
     security: {
       trustDomain: mesh.trustDomain,

@@ -17,6 +17,7 @@ import type { Instance } from "./keys-traffic";
 import { readKeys } from "./parse";
 import { crossFieldProblems } from "./rules";
 import { deliverySettings, loadBalancerSettings, tracingSettings } from "./settings-addons";
+import { requestSettings, type RequestSettings } from "./settings-sizing";
 import type { Values } from "./table";
 
 export {
@@ -134,6 +135,8 @@ export interface Settings {
     /** Kiali, read-only; absent: none. */
     kiali?: { chartVersion: string };
   };
+  /** What the pods of Istio and of the add-ons ask of their nodes (the app's: workload.resources). */
+  requests: RequestSettings;
 }
 
 /**
@@ -275,5 +278,6 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
       tracing: tracingSettings(v),
       kiali: v.kiali ? { chartVersion: v.kialiChartVersion } : undefined,
     },
+    requests: requestSettings(v),
   };
 }

@@ -3,6 +3,7 @@ import { DELIVERY_KEYS } from "./keys-delivery";
 import { MESH_KEYS } from "./keys-mesh";
 import { OBSERVABILITY_KEYS } from "./keys-observability";
 import { PLATFORM_KEYS } from "./keys-platform";
+import { SIZING_KEYS } from "./keys-sizing";
 import { TRAFFIC_KEYS } from "./keys-traffic";
 import { WORKLOAD_KEYS } from "./keys-workload";
 
@@ -19,6 +20,7 @@ export const TABLE = {
   ...TRAFFIC_KEYS,
   ...DELIVERY_KEYS,
   ...OBSERVABILITY_KEYS,
+  ...SIZING_KEYS,
 } as const;
 
 export type ConfigKey = keyof typeof TABLE;

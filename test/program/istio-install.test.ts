@@ -91,11 +91,15 @@ describe.each(["dev", "prod"] as const)("Istio on %s", (env) => {
       ["istiod", "cni", "gateway"].includes(r.inputs.chart),
     );
     expect(images).toHaveLength(s().egress.gateway ? 4 : 3);
-    for (const r of images)
-      expect({ release: r.name, global: r.inputs.values.global }).toEqual({
+    // istiod's `global` also holds the sidecars' requests (global.proxy.resources).
+    for (const r of images) {
+      const { hub, tag } = r.inputs.values.global;
+      expect({ release: r.name, hub, tag }).toEqual({
         release: r.name,
-        global: { hub: "docker.io/istio", tag: s().mesh.istioVersion },
+        hub: "docker.io/istio",
+        tag: s().mesh.istioVersion,
       });
+    }
   });
 
   test("gateway values: Service type and replicas per stack", () => {

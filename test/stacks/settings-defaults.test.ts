@@ -110,6 +110,35 @@ const productionObservability: Omit<Settings["observability"], "tracing"> = {
   kiali: undefined,
 };
 
+/** dev asks little of its kind cluster; staging and prod keep the charts' and components' sizes. */
+const devRequests: Settings["requests"] = {
+  istiod: { cpu: "10m", memory: "100Mi" },
+  proxy: { cpu: "10m", memory: "40Mi" },
+  gateway: { cpu: "10m", memory: "40Mi" },
+  cni: { cpu: "10m", memory: "40Mi" },
+  monitoring: {
+    prometheus: { cpu: "50m", memory: "256Mi" },
+    alertmanager: { cpu: "5m", memory: "32Mi" },
+    grafana: { cpu: "10m", memory: "96Mi" },
+    kubeStateMetrics: { cpu: "5m", memory: "32Mi" },
+    nodeExporter: { cpu: "5m", memory: "16Mi" },
+    operator: { cpu: "5m", memory: "32Mi" },
+  },
+  kiali: { cpu: "10m", memory: "64Mi" },
+  jaeger: { cpu: "10m", memory: "64Mi" },
+  argoRollouts: { cpu: "10m", memory: "64Mi" },
+};
+const productionRequests: Settings["requests"] = {
+  istiod: { cpu: "500m", memory: "2048Mi" },
+  proxy: { cpu: "100m", memory: "128Mi" },
+  gateway: { cpu: "100m", memory: "128Mi" },
+  cni: { cpu: "100m", memory: "100Mi" },
+  monitoring: {},
+  kiali: { cpu: "10m", memory: "64Mi" },
+  jaeger: { cpu: "50m", memory: "128Mi" },
+  argoRollouts: { cpu: "50m", memory: "128Mi" },
+};
+
 describe("parseSettings: environment defaults", () => {
   test("dev needs nothing: a kind cluster, its local registry, one replica, no autoscaler, no budget", () => {
     const expected: Settings = {
@@ -150,6 +179,7 @@ describe("parseSettings: environment defaults", () => {
       traffic: devTraffic,
       observability: devObservability,
       ...devDelivery,
+      requests: devRequests,
     };
     expect(parseSettings({}, "dev")).toEqual(expected);
   });
@@ -198,6 +228,7 @@ describe("parseSettings: environment defaults", () => {
       egress: productionEgress,
       rateLimit: { requestsPerSecond: 100, burst: 200 },
       delivery: undefined,
+      requests: productionRequests,
     };
     expect(parseSettings(engineConfig(CLUSTER), "staging")).toEqual(expected);
   });
@@ -246,6 +277,7 @@ describe("parseSettings: environment defaults", () => {
       egress: productionEgress,
       rateLimit: { requestsPerSecond: 200, burst: 400 },
       delivery: undefined,
+      requests: productionRequests,
     };
     expect(parseSettings(engineConfig(CLUSTER), "prod")).toEqual(expected);
   });

@@ -143,6 +143,15 @@ export function injectionTemplate(istioVersion: string): string {
   return chartFile("istiod", version, join("files", "injection-template.yaml"));
 }
 
+/** A container's `resources` as a subchart passes it on: a ResourceRequirements. */
+const containerResources = { requests: {}, limits: {} };
+/** kube-prometheus-stack's subcharts' values the program sets (BEYOND_VALUES_YAML cites the sources). */
+const subchartValues = {
+  grafana: { dashboardProviders: {}, dashboards: {}, resources: containerResources },
+  "kube-state-metrics": { resources: containerResources },
+  "prometheus-node-exporter": { resources: containerResources },
+};
+
 /**
  * Values a chart takes beyond the keys of its values.yaml, each from the upstream source that says
  * so. A map `{}` is open (any keys below it); a leaf names the JSON type the source gives.
@@ -170,9 +179,12 @@ const BEYOND_VALUES_YAML: Record<string, Record<string, Json>> = {
   "kube-prometheus-stack": {
     // The grafana subchart's own values, open maps at their defaults: grafana-community/helm-charts
     // charts/grafana/values.yaml `dashboardProviders: {}` and `dashboards: {}` at grafana-12.3.3
-    // (the dependency of 85.1.2) and grafana-12.11.1 (of 88.5.3).
-    "85.1.2": { grafana: { dashboardProviders: {}, dashboards: {} } },
-    "88.5.3": { grafana: { dashboardProviders: {}, dashboards: {} } },
+    // (the dependency of 85.1.2) and grafana-12.11.1 (of 88.5.3). Each subchart's container
+    // `resources: {}` at the top of its values.yaml, a ResourceRequirements (requests, limits, each
+    // a ResourceList): grafana-12.3.3, kube-state-metrics-7.3.0, prometheus-node-exporter-4.55.0
+    // (of 85.1.2); grafana-12.11.1, kube-state-metrics-8.4.0, prometheus-node-exporter-4.56.1 (of 88.5.3).
+    "85.1.2": subchartValues,
+    "88.5.3": subchartValues,
   },
   "kiali-server": {
     // The chart renders all of .Values into Kiali's config (kiali/helm-charts v2.29.0
