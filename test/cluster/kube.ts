@@ -55,7 +55,29 @@ export class Kube {
     });
   }
 
-  request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Answer> {
+  /**
+   * One request; a 429 (too many requests, or storage still initialising after a restart) is
+   * retried after its Retry-After, as client-go does, up to ten times.
+   */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+  ): Promise<Answer> {
+    for (let attempt = 1; ; attempt++) {
+      const a = await this.once(method, path, body, contentType);
+      if (a.status !== 429 || attempt >= 10) return a;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Math.min(Number(a.retryAfter) || 1, 5)));
+    }
+  }
+
+  private once(
+    method: string,
+    path: string,
+    body: unknown,
+    contentType: string,
+  ): Promise<Answer & { retryAfter?: string }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = https.request(
@@ -84,7 +106,8 @@ export class Kube {
             } catch {
               // not JSON: kept as text
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed, warnings });
+            const retryAfter = res.headers["retry-after"];
+            resolve({ status: res.statusCode ?? 0, body: parsed, warnings, retryAfter });
           });
         },
       );
@@ -129,7 +152,9 @@ export class Kube {
 
   async resource(apiVersion: string, kind: string): Promise<ApiResource> {
     let r = this.resources.get(`${apiVersion}/${kind}`);
-    if (!r) {
+    // Just after a restart or a CRD's install a group may not be served yet: a few more looks.
+    for (let attempt = 0; !r && attempt < 5; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
       await this.discover();
       r = this.resources.get(`${apiVersion}/${kind}`);
     }

@@ -2,7 +2,8 @@ import { analyze, failedCreates, injected, injectedNamespaces, readmitPods, sett
 import { apply, installPrerequisites, objectKey, prepare, type Applied, type Deployment } from "./deploy";
 import type { KubeObject } from "./kube";
 import { allowedAnalyzerCodes, allowedWarning, privilegedByDesign } from "./allowed";
-import { recordPhases } from "./report";
+import { footprint, total } from "./footprint";
+import { record, recordPhases } from "./report";
 import { startTier, stopTier, timed, type Tier } from "./session";
 
 /**
@@ -27,11 +28,17 @@ function changedBy(applied: Applied[]): string[] {
 const label = (a: Applied) =>
   a.step.kind === "object" ? objectKey(a.step.object) : `release ${a.step.release}`;
 
+/** Requests a stack may ask in all, as admitted. */
+export interface Budget {
+  cpuMilli: number;
+  memoryMi: number;
+}
+
 export function describeStack(
   name: string,
   stack: string,
   config: Record<string, string | number | boolean>,
-  more?: (run: StackRun) => void,
+  options: { budget?: Budget; more?: (run: StackRun) => void } = {},
 ): void {
   describe(`${name} on the real control plane`, () => {
     const run: StackRun = {};
@@ -185,6 +192,24 @@ export function describeStack(
       expect(changedBy(again)).toEqual([]);
     });
 
-    more?.(run);
+    test(`the footprint as admitted${options.budget ? ` fits ${options.budget.cpuMilli}m CPU and ${options.budget.memoryMi} MiB` : " is recorded"}`, async () => {
+      const { tier } = ready();
+      await settleWorkloads(tier.cluster.kube, 120_000);
+      const usage = await footprint(tier.cluster.kube);
+      const sum = total(usage);
+      record("footprint", name, { usage, total: sum });
+      process.stdout.write(
+        `tier: ${name}: requests of ${sum.pods} running pods, sidecars included: ${sum.cpuMilli}m CPU, ${Math.round(sum.memoryMi)} MiB\n`,
+      );
+      expect(sum.pods).toBeGreaterThan(0);
+      if (options.budget) {
+        expect({ cpuMilli: sum.cpuMilli, memoryMi: Math.round(sum.memoryMi) }).toEqual({
+          cpuMilli: Math.min(sum.cpuMilli, options.budget.cpuMilli),
+          memoryMi: Math.min(Math.round(sum.memoryMi), options.budget.memoryMi),
+        });
+      }
+    });
+
+    options.more?.(run);
   });
 }

@@ -82,7 +82,7 @@ ldflags() {
       ;;
     argo-rollouts)
       local a=github.com/argoproj/argo-rollouts/utils/version
-      echo "-s -w -X $a.version=$ARGO_ROLLOUTS_VERSION -X $a.gitTreeState=clean -X $a.buildDate=$(module_time argo-rollouts github.com/argoproj/argo-rollouts)"
+      echo "-s -w -X $a.version=${ARGO_ROLLOUTS_VERSION#v} -X $a.gitTreeState=clean -X $a.buildDate=$(module_time argo-rollouts github.com/argoproj/argo-rollouts)"
       ;;
   esac
 }
