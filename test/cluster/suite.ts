@@ -66,6 +66,19 @@ export function describeStack(
             "none is counted as proof of mTLS, egress or rate limits (the e2e suite on a real cluster proves those)\n",
         );
       }
+      if (run.first) {
+        // Where the first apply's time goes: each release (Helm, waiting for its workloads), then
+        // every object together.
+        const releases = run.first
+          .filter((a) => a.step.kind === "release")
+          .map((a) => ({ release: label(a).replace("release ", ""), ms: a.ms }));
+        const objectsMs = run.first.filter((a) => a.step.kind === "object").reduce((t, a) => t + a.ms, 0);
+        record("first apply", name, { releases, objectsMs });
+        const parts = releases.map((r) => `${r.release} ${(r.ms / 1000).toFixed(1)} s`);
+        process.stdout.write(
+          `tier: ${name}: first apply: ${parts.join(", ")}; ${run.first.length - releases.length} objects ${(objectsMs / 1000).toFixed(1)} s\n`,
+        );
+      }
       if (run.tier) recordPhases(name, run.tier.phases);
       await stopTier(run.tier);
     });
