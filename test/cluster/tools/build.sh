@@ -40,8 +40,12 @@ ISTIO_VERSION=1.31-dev
 ISTIO_COMMIT=eed52ebb66ad
 # The controller version the argo-rollouts chart 2.41.0 deploys (its appVersion).
 ARGO_ROLLOUTS_VERSION=v1.9.0
+# The CLI of @pulumi/pulumi's version (package.json), and the one Kubernetes provider the proxy
+# serves: a pseudo-version built against pulumi-kubernetes/sdk v4.24.0.
+PULUMI_VERSION=v3.248.0
+PULUMI_KUBERNETES_VERSION=4.0.0-20260115033456-f47bc2d6f199
 
-groups=(kubernetes etcd kwok helm istio argo-rollouts)
+groups=(kubernetes etcd kwok helm istio argo-rollouts pulumi pulumi-kubernetes)
 
 # group -> "binary=package ..." and its -ldflags and -tags.
 packages() {
@@ -52,6 +56,8 @@ packages() {
     helm) echo "helm=helm.sh/helm/v4/cmd/helm" ;;
     istio) echo "pilot-discovery=istio.io/istio/pilot/cmd/pilot-discovery istioctl=istio.io/istio/istioctl/cmd/istioctl" ;;
     argo-rollouts) echo "rollouts-controller=github.com/argoproj/argo-rollouts/cmd/rollouts-controller" ;;
+    pulumi) echo "pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" ;;
+    pulumi-kubernetes) echo "pulumi-resource-kubernetes=." ;;
   esac
 }
 
@@ -84,6 +90,8 @@ ldflags() {
       local a=github.com/argoproj/argo-rollouts/utils/version
       echo "-s -w -X $a.version=${ARGO_ROLLOUTS_VERSION#v} -X $a.gitTreeState=clean -X $a.buildDate=$(module_time argo-rollouts github.com/argoproj/argo-rollouts)"
       ;;
+    pulumi) echo "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" ;;
+    pulumi-kubernetes) echo "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
   esac
 }
 
@@ -100,7 +108,9 @@ recipe() {
 }
 
 key() {
-  { cat "$here/$1/go.mod" "$here/$1/go.sum"; recipe "$1"; } | sha256sum | cut -c1-16
+  # A group's own Go sources (a main of the project's) count too.
+  { cat "$here/$1/go.mod" "$here/$1/go.sum"; find "$here/$1" -maxdepth 1 -name '*.go' | sort | xargs -r cat; recipe "$1"; } |
+    sha256sum | cut -c1-16
 }
 
 dir_of() { echo "$cache/$1-$(key "$1")"; }
@@ -152,6 +162,12 @@ for g in "${groups[@]}"; do
         echo "---"
         cat "$src/$f"
       done >"$tmp/stages.yaml"
+    fi
+    if [ "$g" = pulumi-kubernetes ]; then
+      # The schema and mapping the provider serves, from the pinned module (main.go reads them here).
+      src="$(cd "$here/pulumi-kubernetes" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)"
+      cp "$src/cmd/pulumi-resource-kubernetes/schema.json" "$tmp/pulumi-resource-kubernetes.schema.json"
+      cp "$src/cmd/pulumi-resource-kubernetes/terraform-mapping.json" "$tmp/pulumi-resource-kubernetes.terraform-mapping.json"
     fi
     recipe "$g" >"$tmp/.recipe"
     rm -rf "$d"
