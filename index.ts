@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CanaryAnalysis } from "./components/canary-analysis";
 import { Certificates } from "./components/certificates";
-import { PingpongImage } from "./components/image";
+import { appImage } from "./components/image";
 import { AppTlsSecrets, edgeIngress } from "./components/ingress";
 import { GATEWAY_RELEASE, Istio, gatewayPodLabels } from "./components/istio";
 import { Egress } from "./components/egress";
@@ -37,7 +37,7 @@ function pingpong() {
   const provider = new k8s.Provider("kubernetes", { ...s.cluster });
   const onCluster: pulumi.ComponentResourceOptions = { providers: [provider] };
 
-  const image = new PingpongImage("pingpong-image", { ...p.image, credentials: s.image.credentials });
+  const image = appImage("pingpong-image", p.image, s.image.credentials);
   const { pullCredentials } = image;
   const certs = new Certificates("certificates", p.certificates);
   const { tracing: t, kiali: k, egress: e, rateLimit: limit, delivery: d } = p.addons;

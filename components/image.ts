@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { parsePinnedImage } from "./image-ref";
 import type { PullCredentials } from "./pull-secret";
 
 export interface PingpongImageArgs {
@@ -24,12 +25,47 @@ export function registryServer(registry: string): string {
   return registry.split("/")[0];
 }
 
+/** What workloads, Jobs and outputs need of the app image, whether the stack built it or not. */
+export interface AppImage {
+  /** `registry/repository[:tag]@sha256:...`, what workloads run. */
+  readonly ref: pulumi.Output<string>;
+  /** `sha256:...` */
+  readonly digest: pulumi.Output<string>;
+  /** What a pull Secret needs for the image's registry; absent when it needs no credentials. */
+  readonly pullCredentials?: PullCredentials;
+}
+
+/**
+ * An image built elsewhere and pinned by digest: nothing is built or pushed, no resource is
+ * registered; workloads run exactly `ref` (a tag in it is kept, the digest decides).
+ */
+export function prebuiltImage(
+  ref: string,
+  credentials?: { username: pulumi.Input<string>; password: pulumi.Input<string> },
+): AppImage {
+  const pinned = parsePinnedImage(ref);
+  if (!pinned) {
+    throw new Error(
+      `prebuilt image: expected <registry>/<repository>@sha256:<64 hex>, got ${JSON.stringify(ref)}`,
+    );
+  }
+  return {
+    ref: pulumi.output(ref),
+    digest: pulumi.output(pinned.digest),
+    pullCredentials: credentials && {
+      server: registryServer(pinned.registry),
+      username: credentials.username,
+      password: pulumi.secret(credentials.password),
+    },
+  };
+}
+
 /**
  * Builds app/ with its multi-stage Dockerfile (BuildKit, cache from the previously pushed tag),
  * pushes it, and exposes the reference pinned by digest so Deployments roll exactly when the image
  * content changes.
  */
-export class PingpongImage extends pulumi.ComponentResource {
+export class PingpongImage extends pulumi.ComponentResource implements AppImage {
   /** `registry/repository:tag`, moves on every push. */
   public readonly imageName: pulumi.Output<string>;
   /** `registry/repository@sha256:...`, what workloads run. */
@@ -78,5 +114,24 @@ export class PingpongImage extends pulumi.ComponentResource {
     });
     this.digest = this.ref.apply((ref) => ref.slice(ref.indexOf("@") + 1));
     this.registerOutputs({ imageName: this.imageName, ref: this.ref, digest: this.digest });
+  }
+}
+
+/** Where the app image comes from: built from app/ and pushed by the stack, or prebuilt and pinned. */
+export type ImageSource =
+  { mode: "build"; build: Omit<PingpongImageArgs, "credentials"> } | { mode: "prebuilt"; ref: string };
+
+/** The app image from its source (the plan decides which); a prebuilt one registers no resource. */
+export function appImage(
+  name: string,
+  source: ImageSource,
+  credentials?: PingpongImageArgs["credentials"],
+  opts?: pulumi.ComponentResourceOptions,
+): AppImage {
+  switch (source.mode) {
+    case "build":
+      return new PingpongImage(name, { ...source.build, credentials }, opts);
+    case "prebuilt":
+      return prebuiltImage(source.ref, credentials);
   }
 }

@@ -23,6 +23,8 @@ export interface KeySpec<V extends Value = Value> {
   default?: Default<V>;
   /** Unset and without a default is fine: the setting is absent. Otherwise it is a problem. */
   optional?: boolean;
+  /** Unset is fine (the setting is absent) while this other key is set: it then stands for this one. */
+  requiredUnless?: string;
   /** Integers: inclusive bounds, and what the number is ("a replica count"). */
   range?: { min: number; max: number; unit: string };
   /** Strings: every value allowed. */

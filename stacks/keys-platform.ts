@@ -1,4 +1,5 @@
 import { isAbsolute } from "node:path";
+import { PINNED_IMAGE, pinnedImageDefect } from "../components/image-ref";
 import { DNS_LABEL } from "./formats";
 import { ENVIRONMENTS, matches, oneOf, str } from "./key";
 
@@ -26,11 +27,22 @@ export const PLATFORM_KEYS = {
     default: { dev: "kind-pingpong" },
     expected: (environment) => `the kubeconfig context of the ${environment} cluster`,
   }),
+  image: str({
+    description:
+      "Prebuilt app image pinned by digest, <registry>/<repository>[:tag]@sha256:<hex>: nothing is built or pushed; workloads and Jobs run it. Unset: the stack builds and pushes app/.",
+    // No default anywhere: a digest is one build's, chosen when promoting it.
+    optional: true,
+    valid: matches(PINNED_IMAGE),
+    expected: "a reference pinned by digest, <registry>/<repository>[:tag]@sha256:<64 hex>",
+    detail: pinnedImageDefect,
+  }),
   registry: str({
     description:
-      "Registry (host[:port][/path]) the app image is pushed to and pulled from, e.g. localhost:5001.",
+      "Registry (host[:port][/path]) the app image is pushed to and pulled from, e.g. localhost:5001. Not used when image is set.",
     // The kind cluster's registry (stacks/kind/up.sh).
     default: { dev: "localhost:5001" },
+    // A prebuilt image names its registry itself.
+    requiredUnless: "image",
     valid: matches(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/),
     expected: "a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme",
   }),
@@ -49,11 +61,12 @@ export const PLATFORM_KEYS = {
     expected: "linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le or linux/s390x",
   }),
   registryUsername: str({
-    description: "User for pushing to the registry; with registryPassword.",
+    description:
+      "User of the image's registry, to push the build and pull in the cluster; with registryPassword.",
     optional: true,
   }),
   registryPassword: str({
-    description: "Password or token for pushing to the registry (set with --secret).",
+    description: "Password or token of the image's registry, to push and pull (set with --secret).",
     secret: true,
     optional: true,
   }),

@@ -1,5 +1,5 @@
 import type { Certificates } from "../components/certificates";
-import type { PingpongImage } from "../components/image";
+import type { AppImage } from "../components/image";
 import type { Istio } from "../components/istio";
 import type { Kiali } from "../components/kiali";
 import type { MeshSecurity } from "../components/mesh-security";
@@ -17,7 +17,7 @@ export interface OutputSources {
   p: Plan;
   namespaces: Record<InstanceKey | "c", pulumi.Output<string>>;
   svc: Record<InstanceKey, PingpongService>;
-  image: PingpongImage;
+  image: AppImage;
   istio: Istio;
   certs: Certificates;
   security: MeshSecurity;

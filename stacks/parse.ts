@@ -20,6 +20,8 @@ export interface KeyPass {
   problems: string[];
   /** Keys with a problem: cross-field rules skip them rather than report a consequence. */
   bad: Set<ConfigKey>;
+  /** Keys the stack sets itself, whatever their defaults. */
+  given: ReadonlySet<ConfigKey>;
 }
 
 /** A raw string as the key's type, or the problem with it. */
@@ -34,10 +36,18 @@ function coerce(spec: KeySpec, raw: string): { value: Value } | { expected: stri
 }
 
 /** The key's problem with its value (undefined: unset, no default), if it has one. */
-function check(key: ConfigKey, value: Value | undefined, environment: Environment): string | undefined {
+function check(
+  key: ConfigKey,
+  merged: Partial<Record<ConfigKey, Value>>,
+  environment: Environment,
+): string | undefined {
   const spec = specOf(key);
+  const value = merged[key];
   if (value === undefined) {
-    return spec.optional ? undefined : problem(key, value, expectedOf(spec, environment));
+    const other = spec.requiredUnless as ConfigKey | undefined;
+    if (spec.optional || (other !== undefined && merged[other] !== undefined)) return undefined;
+    const instead = other === undefined ? "" : ` (or ${fullKey(other)} set instead)`;
+    return problem(key, value, `${expectedOf(spec, environment)}${instead}`);
   }
   const { range, oneOf } = spec;
   if (range && ((value as number) < range.min || (value as number) > range.max)) {
@@ -91,10 +101,16 @@ export function readKeys(raw: Record<string, string>, stack: string): KeyPass {
   const merged: Partial<Record<ConfigKey, Value>> = { ...defaultsFor(environment), ...given };
   for (const key of KEYS) {
     if (bad.has(key)) continue; // already reported as the wrong type
-    const p = check(key, merged[key], environment);
+    const p = check(key, merged, environment);
     if (p === undefined) continue;
     problems.push(p);
     bad.add(key);
   }
-  return { environment, values: merged as Values, problems, bad };
+  return {
+    environment,
+    values: merged as Values,
+    problems,
+    bad,
+    given: new Set(Object.keys(given) as ConfigKey[]),
+  };
 }

@@ -1,5 +1,6 @@
 import { PRIMARY_VERSION } from "../components/workload";
 import type { AddonsPlan } from "./plan-addons";
+import { imagePlan } from "./plan-image";
 import type { ComponentPlan, EdgePlan } from "./plan";
 import type { Settings } from "./settings";
 
@@ -8,14 +9,7 @@ import type { Settings } from "./settings";
 export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): ComponentPlan {
   const { mesh, tls, observability: o, workload: w } = s;
   return {
-    image: {
-      registry: s.image.registry,
-      repository: s.image.repository,
-      platform: s.image.platform,
-      tag: s.stack,
-      context: ".",
-      dockerfile: "app/Dockerfile",
-    },
+    image: imagePlan(s),
     certificates: {
       dnsNames: edge.certificateHosts,
       organization: "pingpong",

@@ -12,7 +12,6 @@ import {
   serviceSelector,
 } from "../components/workload";
 import type { CertificatesArgs } from "../components/certificates";
-import type { PingpongImageArgs } from "../components/image";
 import type { IstioArgs } from "../components/istio";
 import type { ObservabilityArgs } from "../components/observability";
 import type { MeshSecurityArgs } from "../components/mesh-security";
@@ -20,6 +19,7 @@ import type { PingpongServiceArgs } from "../components/pingpong-service";
 import type { TrafficArgs } from "../components/traffic";
 import { addonChecks, addonsPlan, sidecarEgress, type AddonsPlan } from "./plan-addons";
 import { componentPlan } from "./plan-components";
+import type { ImagePlan } from "./plan-image";
 import { INSTANCES, type Instance, type Settings } from "./settings";
 
 /**
@@ -103,7 +103,8 @@ export type CheckPlan = CheckSpec<InstanceKey>;
 
 /** The parts of components' arguments that are plain data; index.ts adds the Outputs that wire them. */
 export interface ComponentPlan {
-  image: Omit<PingpongImageArgs, "credentials">;
+  /** Build and push app/, or run a prebuilt image pinned by digest. */
+  image: ImagePlan;
   certificates: CertificatesArgs;
   istio: Omit<IstioArgs, "pluginCa">;
   observability: Omit<

@@ -67,9 +67,13 @@ function requiredSentence(): string {
   }
   const parts = [...byEnvironments].map(([where, keys]) => `${joinAnd(keys.map(code))} in ${where}`);
   const lead = "A dash (—) means no default: the key is then optional";
-  return parts.length === 0
-    ? `${lead}.`
-    : `${lead}, except ${joinAnd(parts)}, which the stack file must set.`;
+  const standIns = KEYS.flatMap((key) => {
+    const other = specOf(key).requiredUnless;
+    return other === undefined ? [] : [` ${code(key)} is not needed when ${code(other)} is set.`];
+  });
+  const sentence =
+    parts.length === 0 ? `${lead}.` : `${lead}, except ${joinAnd(parts)}, which the stack file must set.`;
+  return `${sentence}${standIns.join("")}`;
 }
 
 /** What a stack with a disruption budget as high as its autoscaler floor is told. */

@@ -7,11 +7,12 @@ import type { ConfigKey, Values } from "./table";
  */
 export interface Rule {
   keys: readonly ConfigKey[];
-  check(values: Values): Array<string | false | undefined>;
+  /** `given`: the keys the stack sets itself (a default is not a choice). */
+  check(values: Values, given: ReadonlySet<ConfigKey>): Array<string | false | undefined>;
 }
 
-/** A rule over `keys`, whose check sees only those keys' values. */
+/** A rule over `keys`, whose check sees only those keys' values (and whether the stack set them). */
 export const rule = <const K extends readonly ConfigKey[]>(
   keys: K,
-  check: (v: Pick<Values, K[number]>) => Array<string | false | undefined>,
+  check: (v: Pick<Values, K[number]>, given: ReadonlySet<K[number]>) => Array<string | false | undefined>,
 ): Rule => ({ keys, check });

@@ -2,6 +2,7 @@ import { list, parseCpu, parseLabels, parseMemory } from "./formats";
 import { fullKey as k, problem } from "./key";
 import { rule, type Rule } from "./rule";
 import { DELIVERY_RULES } from "./rules-delivery";
+import { IMAGE_RULES } from "./rules-image";
 import { INSTALL_RULES } from "./rules-install";
 import type { ConfigKey, Values } from "./table";
 
@@ -116,13 +117,18 @@ export const RULES: Rule[] = [
         `the labels your Prometheus selects PodMonitors by (e.g. release=kube-prometheus-stack) when ${k("monitoring")} is podmonitors`,
       ),
   ]),
+  ...IMAGE_RULES,
   ...DELIVERY_RULES,
   ...INSTALL_RULES,
 ];
 
-/** The problems of every rule whose keys are all fine on their own. */
-export function crossFieldProblems(values: Values, bad: ReadonlySet<ConfigKey>): string[] {
+/** The problems of every rule whose keys are all fine on their own; `given`: the keys the stack sets. */
+export function crossFieldProblems(
+  values: Values,
+  bad: ReadonlySet<ConfigKey>,
+  given: ReadonlySet<ConfigKey> = new Set(),
+): string[] {
   return RULES.filter((r) => r.keys.every((key) => !bad.has(key))).flatMap((r) =>
-    r.check(values).filter((p): p is string => typeof p === "string"),
+    r.check(values, given).filter((p): p is string => typeof p === "string"),
   );
 }

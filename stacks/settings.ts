@@ -39,7 +39,10 @@ export interface Settings {
   stack: string;
   cluster: { kubeconfig?: string; context?: string };
   image: {
-    registry: string;
+    /** A prebuilt image pinned by digest that every workload runs; absent: the stack builds its own. */
+    reference?: string;
+    /** Where the stack's own build is pushed; absent only when `reference` is set (the rules see to it). */
+    registry?: string;
     repository: string;
     platform?: string;
     /** Present only when the registry needs credentials; the password stays a secret. */
@@ -146,8 +149,8 @@ export interface Settings {
  * created.
  */
 export function parseSettings(raw: Record<string, string>, stack: string): Settings {
-  const { environment, values, problems, bad } = readKeys(raw, stack);
-  problems.push(...crossFieldProblems(values, bad));
+  const { environment, values, problems, bad, given } = readKeys(raw, stack);
+  problems.push(...crossFieldProblems(values, bad, given));
   if (problems.length > 0) throw new SettingsError(problems);
   return assemble(values, environment, stack);
 }
@@ -162,6 +165,7 @@ function assemble(v: Values, environment: Environment, stack: string): Settings 
     stack,
     cluster: { kubeconfig: v.kubeconfig, context: v.kubeContext },
     image: {
+      reference: v.image,
       registry: v.registry,
       repository: v.imageRepository,
       platform: v.imagePlatform,

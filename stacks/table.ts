@@ -40,7 +40,9 @@ type ValueOf<S> = S extends { oneOf: readonly (infer E)[] }
 
 /** The checked value of every key; only optional keys may be absent. */
 export type Values = {
-  -readonly [K in ConfigKey]: ValueOf<Table[K]> | (Table[K] extends { optional: true } ? undefined : never);
+  -readonly [K in ConfigKey]:
+    | ValueOf<Table[K]>
+    | (Table[K] extends { optional: true } | { requiredUnless: string } ? undefined : never);
 };
 
 /** The value of every key that has a default in this environment. */

@@ -66,7 +66,7 @@ describe.each(["dev", "staging", "prod"])("the plan of %s", (stack) => {
     expect(p.istio.istiodReplicas).toEqual(s.mesh.istiodReplicas);
     expect(p.certificates.dnsNames).toEqual(p.edge.certificateHosts);
     expect(p.observability.monitorLabels).toEqual(s.observability.monitorLabels);
-    expect(p.image.tag).toBe(stack);
+    expect(p.image).toMatchObject({ mode: "build", build: { tag: stack, registry: s.image.registry } });
   });
 });
 

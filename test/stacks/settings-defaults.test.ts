@@ -284,7 +284,7 @@ describe("parseSettings: environment defaults", () => {
 
   test.each(["staging", "prod"])("%s has no default registry: it must be configured", (stack) => {
     expect(problems({ kubeContext: "ctx", tracingCollector: CLUSTER.tracingCollector }, stack)).toEqual([
-      "pingpong:registry=<unset>: expected a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme",
+      "pingpong:registry=<unset>: expected a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme (or pingpong:image set instead)",
     ]);
   });
 });
