@@ -19,13 +19,10 @@ function program() {
     { metadata: { name: "engine-smoke", labels: { greeting: process.env.GREETING ?? "hello" } } },
     { provider },
   );
-  // The namespace by name, after it: a change of the namespace's labels leaves this alone (the
-  // provider replaces a ConfigMap on any change of its own, and an input still unknown while the
-  // namespace updates would count as one).
   const cm = new k8s.core.v1.ConfigMap(
     "settings",
-    { metadata: { namespace: "engine-smoke", name: "settings" }, data: { greeting: "hello" } },
-    { provider, dependsOn: ns },
+    { metadata: { namespace: ns.metadata.name, name: "settings" }, data: { greeting: "hello" } },
+    { provider },
   );
   return { namespace: ns.metadata.name, configMap: cm.metadata.name };
 }
