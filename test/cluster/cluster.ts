@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Kube, type KubeObject } from "./kube";
+import { LocalProcess } from "./local-process";
 import { makePki, writeKubeconfig, type Pki } from "./pki";
 import { toolPath } from "./tools";
 
@@ -30,7 +30,7 @@ export class Cluster {
   readonly kubeconfig: string;
   readonly server = `https://127.0.0.1:${PORTS.apiserver}`;
   readonly kube: Kube;
-  private readonly procs = new Map<Component, ChildProcess>();
+  private readonly procs = new Map<Component, LocalProcess>();
 
   constructor(readonly dir: string) {
     mkdirSync(path.join(dir, "pki"), { recursive: true });
@@ -46,22 +46,14 @@ export class Cluster {
   }
 
   private start(component: Component, args: string[]): void {
-    const out = createWriteStream(this.log(component), { flags: "a" });
-    const proc = spawn(toolPath(component), args, { cwd: this.dir, stdio: ["ignore", "pipe", "pipe"] });
-    proc.stdout?.pipe(out);
-    proc.stderr?.pipe(out);
+    const proc = new LocalProcess(this.log(component));
+    proc.start(toolPath(component), args, { cwd: this.dir });
     this.procs.set(component, proc);
   }
 
   private async stopOne(component: Component, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    const proc = this.procs.get(component);
+    await this.procs.get(component)?.stop(signal);
     this.procs.delete(component);
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await gone;
-    clearTimeout(timer);
   }
 
   private startEtcd(): void {
@@ -209,11 +201,7 @@ export class Cluster {
   }
 
   tail(component: string, lines = 15): string {
-    try {
-      return readFileSync(this.log(component), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-    } catch {
-      return "(no log)";
-    }
+    return (this.procs.get(component as Component) ?? new LocalProcess(this.log(component))).tail(lines);
   }
 }
 

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import https from "node:https";
 import path from "node:path";
 import { until, type Cluster } from "./cluster";
+import { LocalProcess } from "./local-process";
 import { toolPath } from "./tools";
 
 /**
@@ -19,15 +19,14 @@ export const ISTIOD_PORTS = { https: 15017, http: 15080, grpc: 15010, secureGrpc
 export const WEBHOOK_URL = `https://127.0.0.1:${ISTIOD_PORTS.https}`;
 
 export class Istiod {
-  private proc?: ChildProcess;
-  readonly log: string;
+  private readonly proc: LocalProcess;
 
   constructor(private readonly cluster: Cluster) {
-    this.log = cluster.log("istiod");
+    this.proc = new LocalProcess(cluster.log("istiod"));
   }
 
   get running(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+    return this.proc.running;
   }
 
   /** The settings that point the program's Istio charts at this istiod. */
@@ -41,9 +40,8 @@ export class Istiod {
   async start(): Promise<void> {
     const dir = path.join(this.cluster.dir, "istiod");
     mkdirSync(dir, { recursive: true });
-    const out = createWriteStream(this.log, { flags: "a" });
     const p = this.cluster.pki;
-    this.proc = spawn(
+    this.proc.start(
       toolPath("pilot-discovery"),
       [
         "discovery",
@@ -60,7 +58,6 @@ export class Istiod {
       ],
       {
         cwd: dir,
-        stdio: ["ignore", "pipe", "pipe"],
         env: {
           PATH: process.env.PATH,
           POD_NAMESPACE: "istio-system",
@@ -70,15 +67,11 @@ export class Istiod {
         },
       },
     );
-    this.proc.stdout?.pipe(out);
-    this.proc.stderr?.pipe(out);
     await until(
       "istiod's injection webhook on 127.0.0.1",
       90_000,
       async () => {
-        if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined) {
-          throw new Error(`istiod exited with ${this.proc.exitCode}\n${this.tail()}`);
-        }
+        this.proc.assertAlive("istiod");
         // The injector answers once its template is loaded; /ready on the HTTP port says the rest is.
         const ready = await fetch(`http://127.0.0.1:${ISTIOD_PORTS.http}/ready`).catch(() => undefined);
         return ready?.ok === true && (await this.webhookServes());
@@ -112,20 +105,10 @@ export class Istiod {
   }
 
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
-    const gone = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill("SIGTERM");
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-    await gone;
-    clearTimeout(timer);
+    await this.proc.stop("SIGTERM", 15_000);
   }
 
   tail(lines = 20): string {
-    try {
-      return readFileSync(this.log, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-    } catch {
-      return "(no log)";
-    }
+    return this.proc.tail(lines);
   }
 }

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { until, type Cluster } from "./cluster";
+import { LocalProcess } from "./local-process";
 import { toolPath } from "./tools";
 
 /**
@@ -15,22 +15,20 @@ import { toolPath } from "./tools";
 export const ROLLOUTS_PORTS = { healthz: 18080, metrics: 18090 };
 
 export class Rollouts {
-  private proc?: ChildProcess;
-  readonly log: string;
+  private readonly proc: LocalProcess;
 
   constructor(private readonly cluster: Cluster) {
-    this.log = cluster.log("rollouts-controller");
+    this.proc = new LocalProcess(cluster.log("rollouts-controller"));
   }
 
   get running(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+    return this.proc.running;
   }
 
   async start(namespace: string): Promise<void> {
     const dir = path.join(this.cluster.dir, "rollouts");
     mkdirSync(dir, { recursive: true });
-    const out = createWriteStream(this.log, { flags: "a" });
-    this.proc = spawn(
+    this.proc.start(
       toolPath("rollouts-controller"),
       [
         `--kubeconfig=${this.cluster.kubeconfig}`,
@@ -41,19 +39,14 @@ export class Rollouts {
       ],
       {
         cwd: dir,
-        stdio: ["ignore", "pipe", "pipe"],
         env: { PATH: process.env.PATH, POD_NAMESPACE: namespace },
       },
     );
-    this.proc.stdout?.pipe(out);
-    this.proc.stderr?.pipe(out);
     await until(
       "rollouts-controller /healthz",
       60_000,
       async () => {
-        if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined) {
-          throw new Error(`rollouts-controller exited with ${this.proc.exitCode}\n${this.tail()}`);
-        }
+        this.proc.assertAlive("rollouts-controller");
         const r = await fetch(`http://127.0.0.1:${ROLLOUTS_PORTS.healthz}/healthz`).catch(() => undefined);
         return r?.ok === true;
       },
@@ -62,20 +55,10 @@ export class Rollouts {
   }
 
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
-    const gone = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-    proc.kill("SIGTERM");
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await gone;
-    clearTimeout(timer);
+    await this.proc.stop("SIGTERM", 10_000);
   }
 
   tail(lines = 20): string {
-    try {
-      return readFileSync(this.log, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-    } catch {
-      return "(no log)";
-    }
+    return this.proc.tail(lines);
   }
 }

@@ -59,6 +59,23 @@ function extensions(i: TlsInputs): string {
   return lines.join("\n");
 }
 
+/** `req.csr` in `dir`: a request for the input key (written as `key.pem`) with the input subject. */
+function request(dir: string, inputs: TlsInputs, sans: string[]): void {
+  writeFileSync(path.join(dir, "key.pem"), inputs.privateKeyPem ?? "");
+  const san = sans.length ? ["-addext", `subjectAltName=${sans.join(",")}`] : [];
+  openssl(dir, [
+    "req",
+    "-new",
+    "-key",
+    "key.pem",
+    "-subj",
+    subjectOf(inputs.subject),
+    ...san,
+    "-out",
+    "req.csr",
+  ]);
+}
+
 function withDir<T>(fn: (dir: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), "pingpong-tls-"));
   try {
@@ -90,18 +107,8 @@ export function tlsState(type: string, inputs: TlsInputs): Record<string, unknow
       });
     case "tls:index/selfSignedCert:SelfSignedCert":
       return withDir((dir) => {
-        writeFileSync(path.join(dir, "key.pem"), inputs.privateKeyPem ?? "");
+        request(dir, inputs, []);
         writeFileSync(path.join(dir, "ext.cnf"), `${extensions(inputs)}\n`);
-        openssl(dir, [
-          "req",
-          "-new",
-          "-key",
-          "key.pem",
-          "-subj",
-          subjectOf(inputs.subject),
-          "-out",
-          "req.csr",
-        ]);
         openssl(dir, [
           "x509",
           "-req",
@@ -120,21 +127,9 @@ export function tlsState(type: string, inputs: TlsInputs): Record<string, unknow
       });
     case "tls:index/certRequest:CertRequest":
       return withDir((dir) => {
-        writeFileSync(path.join(dir, "key.pem"), inputs.privateKeyPem ?? "");
-        const sans = [
+        request(dir, inputs, [
           ...(inputs.dnsNames ?? []).map((d) => `DNS:${d}`),
           ...(inputs.ipAddresses ?? []).map((a) => `IP:${a}`),
-        ];
-        openssl(dir, [
-          "req",
-          "-new",
-          "-key",
-          "key.pem",
-          "-subj",
-          subjectOf(inputs.subject),
-          ...(sans.length ? ["-addext", `subjectAltName=${sans.join(",")}`] : []),
-          "-out",
-          "req.csr",
         ]);
         return { certRequestPem: readFileSync(path.join(dir, "req.csr"), "utf8") };
       });
