@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CanaryAnalysis } from "./components/canary-analysis";
-import { Certificates } from "./components/certificates";
+import { stackCertificates } from "./components/certificates";
 import { appImage } from "./components/image";
 import { AppTlsSecrets, edgeIngress } from "./components/ingress";
 import { GATEWAY_RELEASE, Istio, gatewayPodLabels } from "./components/istio";
@@ -39,7 +39,8 @@ function pingpong() {
 
   const image = appImage("pingpong-image", p.image, s.image.credentials);
   const { pullCredentials } = image;
-  const certs = new Certificates("certificates", p.certificates);
+  // Generated with the tls provider, or the user's own PKI (no resource): the plan decides.
+  const certs = stackCertificates("certificates", p.certificates);
   const { tracing: t, kiali: k, egress: e, rateLimit: limit, delivery: d } = p.addons;
   const jaeger = t?.jaeger && new Jaeger("jaeger", t.jaeger, onCluster);
   const tracing = jaeger ? jaeger.otlp : p.istio.tracing;

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { providedCertificates, type ProvidedCertificatesArgs } from "./provided-certificates";
 import type { KeyAlgorithm } from "./types";
 
 export { KEY_ALGORITHMS, type KeyAlgorithm } from "./types";
@@ -40,12 +41,45 @@ export interface IntermediateCa {
   chainPem: pulumi.Output<string>;
 }
 
+/** What the program needs of its certificates, whether the stack generated them or they were provided. */
+export interface StackCertificates {
+  readonly caCertPem: pulumi.Output<string>;
+  /** The server certificate, then any intermediates. */
+  readonly serverCertPem: pulumi.Output<string>;
+  /** Secret. */
+  readonly serverKeyPem: pulumi.Output<string>;
+  /** ISO 8601 end of validity of the server certificate. */
+  readonly serverExpiry: pulumi.Output<string>;
+  /** istiod's plug-in CA; absent: none. */
+  readonly intermediate?: IntermediateCa;
+  /** The server certificate and its key, as a TLS Secret or an Ingress takes them. */
+  readonly server: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> };
+}
+
+/** Where the certificates come from: generated with the tls provider, or the user's own PKI. */
+export type CertificateSource =
+  ({ mode: "generated" } & CertificatesArgs) | ({ mode: "provided" } & ProvidedCertificatesArgs);
+
+/** The certificates from their source (the plan decides which); provided ones register no resource. */
+export function stackCertificates(
+  name: string,
+  source: CertificateSource,
+  opts?: pulumi.ComponentResourceOptions,
+): StackCertificates {
+  switch (source.mode) {
+    case "generated":
+      return new Certificates(name, source, opts);
+    case "provided":
+      return providedCertificates(source);
+  }
+}
+
 /**
  * A root CA owned by the stack, the server certificate of the stack's hosts signed by it, and
  * optionally an intermediate CA for istiod, so workload identities chain to the same root. Keys
  * exist only as Pulumi secrets.
  */
-export class Certificates extends pulumi.ComponentResource {
+export class Certificates extends pulumi.ComponentResource implements StackCertificates {
   public readonly caCertPem: pulumi.Output<string>;
   public readonly serverCertPem: pulumi.Output<string>;
   /** Secret. */

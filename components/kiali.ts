@@ -91,6 +91,11 @@ export interface KialiArgs {
   tracingUrl?: pulumi.Input<string>;
   /** What Kiali asks of its node; absent: the chart's own (10m/64Mi). */
   requests?: Requests;
+  /**
+   * The key Kiali encrypts its session cookies with (16, 24 or 32 bytes), kept a secret; absent: a
+   * random one, generated once and kept in state (the random provider).
+   */
+  signingKey?: string;
   /** What the release waits for: Istio's control plane (Kiali reads its CRDs), and the namespace's creator. */
   controlPlane: pulumi.Resource[];
 }
@@ -107,12 +112,11 @@ export class Kiali extends pulumi.ComponentResource {
 
   constructor(name: string, args: KialiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:observability:Kiali", name, {}, opts);
-    // Stored in state once, so the rendered ConfigMap stays the same between updates.
-    const signingKey = new random.RandomPassword(
-      `${name}-signing-key`,
-      { length: 32, special: false },
-      { parent: this },
-    );
+    // Generated, it is stored in state once, so the rendered ConfigMap stays the same between updates.
+    const signingKey =
+      args.signingKey ??
+      new random.RandomPassword(`${name}-signing-key`, { length: 32, special: false }, { parent: this })
+        .result;
     this.release = new k8s.helm.v3.Release(
       `${name}-kiali`,
       {
@@ -123,8 +127,8 @@ export class Kiali extends pulumi.ComponentResource {
           prometheusUrl: args.prometheusUrl,
           grafanaUrl: args.grafanaUrl,
           tracingUrl: args.tracingUrl,
-          // A secret in the Release's values too, not only in the password's own state.
-          signingKey: pulumi.secret(signingKey.result),
+          // A secret in the Release's values too, not only in the password's own state or the config.
+          signingKey: pulumi.secret(signingKey),
           requests: args.requests,
         }),
         atomic: true,

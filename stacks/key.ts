@@ -34,6 +34,11 @@ export interface KeySpec<V extends Value = Value> {
   expected?: string | ((environment: Environment) => string);
   /** Appended to `expected` when `valid` fails: which part of the value is wrong. */
   detail?(value: V): string;
+  /**
+   * What a problem shows in place of the value (a PEM text's certificates, a secret's kind), never
+   * key material; undefined: the value itself, or `<secret>` for a secret.
+   */
+  summary?(value: V): string | undefined;
 }
 
 export const str = <const S extends Omit<KeySpec<string>, "type" | "range">>(spec: S) =>
@@ -79,8 +84,22 @@ export function expectedOf(spec: KeySpec, environment: Environment): string {
 /** `pingpong:<key>`, as a stack file and every problem name it. */
 export const fullKey = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
 
-/** A value as a problem shows it: JSON (strings quoted), or <unset>. */
+/** What a problem shows in place of a value: a summary, or only that a secret is set. */
+export class Summary {
+  constructor(readonly text: string) {}
+}
+
+/** A value as a problem about `spec`'s key shows it: its summary, if it has one; a secret, never. */
+export function shownValue(spec: KeySpec, value: Value | undefined): unknown {
+  if (value === undefined) return undefined;
+  const summary = spec.summary?.(value);
+  if (summary !== undefined) return new Summary(summary);
+  return spec.secret ? new Summary("secret") : value;
+}
+
+/** A value as a problem shows it: JSON (strings quoted), <summary>, or <unset>. */
 export function show(value: unknown): string {
+  if (value instanceof Summary) return `<${value.text}>`;
   return value === undefined ? "<unset>" : JSON.stringify(value);
 }
 

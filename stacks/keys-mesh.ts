@@ -1,4 +1,11 @@
 import { hasPemCertificate, isWebhookBaseUrl } from "../components/istio-webhooks";
+import {
+  caCertificateDefect,
+  certificatesSummary,
+  privateKeyDefect,
+  privateKeySummary,
+  serverChainDefect,
+} from "../components/pem";
 import { GATEWAY_SERVICE_TYPES, KEY_ALGORITHMS, TLS_TERMINATIONS } from "../components/types";
 import { DNS_LABEL, HOST_NAME, IMAGE_REF, list } from "./formats";
 import { between, bool, int, matches, oneOf, str } from "./key";
@@ -8,6 +15,24 @@ import { between, bool, int, matches, oneOf, str } from "./key";
 const hours = (min: number, max: number) => between(min, max, "hours");
 const istioReplicas = (max: number) => between(1, max, "a replica count");
 const badHost = (v: string) => list(v).find((h) => !HOST_NAME.test(h));
+
+/** A PEM certificate setting: checked on its own at the time of `pulumi up`, shown by its summary. */
+const pemCertificate = (defect: (pem: string, now: number) => string) =>
+  ({
+    optional: true,
+    valid: (v: string) => defect(v, Date.now()) === "",
+    detail: (v: string) => defect(v, Date.now()),
+    summary: certificatesSummary,
+  }) as const;
+/** A PEM private key setting: a secret, shown by its kind only. */
+const pemPrivateKey = {
+  secret: true,
+  optional: true,
+  valid: (v: string) => privateKeyDefect(v) === "",
+  expected: "an unencrypted PEM private key",
+  detail: privateKeyDefect,
+  summary: privateKeySummary,
+} as const;
 
 export const MESH_KEYS = {
   istioVersion: str({
@@ -139,6 +164,32 @@ export const MESH_KEYS = {
     description: "Lifetime of the root and intermediate CAs, in hours.",
     default: { dev: 8760, staging: 43800, prod: 87600 },
     range: hours(24, 24 * 365 * 20),
+  }),
+  serverCertificate: str({
+    description:
+      "PEM of your own server certificate, then any intermediates (leaf first): no CA or certificate is generated, no tls resource. Needs serverPrivateKey and caCertificate.",
+    ...pemCertificate(serverChainDefect),
+    expected: "PEM of the server certificate, then its intermediates (leaf first), none expired",
+  }),
+  serverPrivateKey: str({
+    description: "PEM private key of serverCertificate (set with --secret).",
+    ...pemPrivateKey,
+  }),
+  caCertificate: str({
+    description:
+      "PEM of the root CA serverCertificate chains to: what clients and the app trust (output caCertificatePem) and, with pluginCa, istiod's root.",
+    ...pemCertificate(caCertificateDefect),
+    expected: "PEM of one CA certificate, not expired",
+  }),
+  meshCaCertificate: str({
+    description:
+      "PEM of istiod's plug-in CA, issued by caCertificate: required with serverCertificate when pluginCa is true, refused otherwise.",
+    ...pemCertificate(caCertificateDefect),
+    expected: "PEM of one CA certificate, not expired",
+  }),
+  meshCaPrivateKey: str({
+    description: "PEM private key of meshCaCertificate (set with --secret).",
+    ...pemPrivateKey,
   }),
   verification: bool({
     description:

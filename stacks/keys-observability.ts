@@ -9,6 +9,13 @@ const chartVersion = (example: string) => ({
 
 /** Rows of the settings table: Prometheus, the PodMonitors, Grafana and its dashboards, tracing, Kiali. */
 
+const KIALI_KEY_BYTES = [16, 24, 32];
+/**
+ * kiali-server 2.29.0 templates/_helpers.tpl "kiali-server.extract-secret": a signing_key matching
+ * this mounts the named Secret instead.
+ */
+const SECRET_REFERENCE = /^secret:.+:.+/;
+
 export const OBSERVABILITY_KEYS = {
   monitoring: oneOf(MONITORING_MODES, {
     description:
@@ -85,5 +92,21 @@ export const OBSERVABILITY_KEYS = {
     // kiali/helm-charts tag v2.29.0.
     default: "2.29.0",
     ...chartVersion("2.29.0"),
+  }),
+  kialiSigningKey: str({
+    description:
+      "Key Kiali encrypts its session cookies with (login_token.signing_key; set with --secret). Unset: a random one, kept in state (random provider).",
+    secret: true,
+    optional: true,
+    // Kiali uses it as an AES key: kiali/kiali config/config.go validateSigningKey requires
+    // len(signingKey) (bytes, as Go counts a string) to be 16, 24 or 32, and
+    // business/authentication/session_persistor.go passes it to aes.NewCipher for AES-GCM.
+    valid: (v: string) => KIALI_KEY_BYTES.includes(Buffer.byteLength(v)) && !SECRET_REFERENCE.test(v),
+    expected: "16, 24 or 32 bytes (ASCII characters): Kiali's AES key",
+    detail: (v: string) =>
+      SECRET_REFERENCE.test(v)
+        ? " (the chart reads secret:<name>:<key> as a reference to a Secret, not as the key)"
+        : "",
+    summary: (v: string) => `secret of ${Buffer.byteLength(v)} bytes`,
   }),
 } as const;

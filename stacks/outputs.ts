@@ -1,4 +1,4 @@
-import type { Certificates } from "../components/certificates";
+import type { StackCertificates } from "../components/certificates";
 import type { AppImage } from "../components/image";
 import type { Istio } from "../components/istio";
 import type { Kiali } from "../components/kiali";
@@ -19,7 +19,7 @@ export interface OutputSources {
   svc: Record<InstanceKey, PingpongService>;
   image: AppImage;
   istio: Istio;
-  certs: Certificates;
+  certs: StackCertificates;
   security: MeshSecurity;
   verification?: Verification;
   observability: Observability;

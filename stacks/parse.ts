@@ -6,6 +6,7 @@ import {
   fullKey,
   problem,
   show,
+  shownValue,
   statedExpectation,
   type Environment,
   type KeySpec,
@@ -50,12 +51,14 @@ function check(
     return problem(key, value, `${expectedOf(spec, environment)}${instead}`);
   }
   const { range, oneOf } = spec;
+  // Secrets and PEM texts are shown by their row's summary, never as they are.
+  const shown = shownValue(spec, value);
   if (range && ((value as number) < range.min || (value as number) > range.max)) {
-    return problem(key, value, expectedOf(spec, environment));
+    return problem(key, shown, expectedOf(spec, environment));
   }
-  if (oneOf && !oneOf.includes(value as string)) return problem(key, value, `one of ${oneOf.join(", ")}`);
+  if (oneOf && !oneOf.includes(value as string)) return problem(key, shown, `one of ${oneOf.join(", ")}`);
   if (spec.valid && !spec.valid(value)) {
-    return problem(key, value, `${statedExpectation(spec, environment)}${spec.detail?.(value) ?? ""}`);
+    return problem(key, shown, `${statedExpectation(spec, environment)}${spec.detail?.(value) ?? ""}`);
   }
   return undefined;
 }

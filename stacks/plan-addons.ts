@@ -61,6 +61,8 @@ export interface AddonsPlan {
   kiali?: {
     namespace: string;
     chartVersion: string;
+    /** Kiali's session key as the user set it; absent: the component generates one. */
+    signingKey?: string;
     chartSource?: string;
     prometheusUrl: string;
     grafanaUrl: string;

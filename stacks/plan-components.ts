@@ -1,5 +1,6 @@
 import { PRIMARY_VERSION } from "../components/workload";
 import type { AddonsPlan } from "./plan-addons";
+import { certificatesPlan } from "./plan-certificates";
 import { imagePlan } from "./plan-image";
 import type { ComponentPlan, EdgePlan } from "./plan";
 import type { Settings } from "./settings";
@@ -7,18 +8,10 @@ import type { Settings } from "./settings";
 /** The plain-data part of every component's arguments, from the settings and the plan's decisions. */
 
 export function componentPlan(s: Settings, edge: EdgePlan, addons: AddonsPlan): ComponentPlan {
-  const { mesh, tls, observability: o, workload: w } = s;
+  const { mesh, observability: o, workload: w } = s;
   return {
     image: imagePlan(s),
-    certificates: {
-      dnsNames: edge.certificateHosts,
-      organization: "pingpong",
-      keyAlgorithm: tls.keyAlgorithm,
-      validityHours: tls.validityHours,
-      earlyRenewalHours: tls.earlyRenewalHours,
-      caValidityHours: tls.caValidityHours,
-      intermediateCa: mesh.pluginCa,
-    },
+    certificates: certificatesPlan(s, edge),
     istio: {
       version: mesh.istioVersion,
       chartSource: s.chartSource,

@@ -11,13 +11,13 @@ import {
   serviceHost,
   serviceSelector,
 } from "../components/workload";
-import type { CertificatesArgs } from "../components/certificates";
 import type { IstioArgs } from "../components/istio";
 import type { ObservabilityArgs } from "../components/observability";
 import type { MeshSecurityArgs } from "../components/mesh-security";
 import type { PingpongServiceArgs } from "../components/pingpong-service";
 import type { TrafficArgs } from "../components/traffic";
 import { addonChecks, addonsPlan, sidecarEgress, type AddonsPlan } from "./plan-addons";
+import { certificateHosts, type CertificatesPlan } from "./plan-certificates";
 import { componentPlan } from "./plan-components";
 import type { ImagePlan } from "./plan-image";
 import { INSTANCES, type Instance, type Settings } from "./settings";
@@ -105,7 +105,8 @@ export type CheckPlan = CheckSpec<InstanceKey>;
 export interface ComponentPlan {
   /** Build and push app/, or run a prebuilt image pinned by digest. */
   image: ImagePlan;
-  certificates: CertificatesArgs;
+  /** Generate the CA and certificates, or take the user's own PKI. */
+  certificates: CertificatesPlan;
   istio: Omit<IstioArgs, "pluginCa">;
   observability: Omit<
     ObservabilityArgs,
@@ -133,6 +134,7 @@ const httpsUrls = (hosts: string[]) => hosts.map((h) => `https://${h}${PATHS.pin
 /** The one place the TLS termination mode is decided. */
 export function edgePlan(s: Settings): EdgePlan {
   const hosts = s.tls.hosts;
+  const names = certificateHosts(s.tls.termination, hosts, s.namespaces);
   switch (s.tls.termination) {
     case "istio":
       // The gateway chart names the gateway's ServiceAccount after its release.
@@ -142,7 +144,7 @@ export function edgePlan(s: Settings): EdgePlan {
         caller: { namespace: s.namespaces.gateway, serviceAccount: GATEWAY_RELEASE },
         httpRules: true,
         callerVisible: true,
-        certificateHosts: hosts,
+        certificateHosts: names,
         ingressUrls: httpsUrls(hosts),
       };
     case "ingress":
@@ -152,17 +154,17 @@ export function edgePlan(s: Settings): EdgePlan {
         caller: s.tls.ingressController,
         httpRules: true,
         callerVisible: true,
-        certificateHosts: hosts,
+        certificateHosts: names,
         ingressUrls: httpsUrls(hosts),
       };
     case "app":
-      // The app's certificate must also name the Services its peer calls; the mesh carries opaque TLS.
+      // The app's certificate also names the Services its peer calls; the mesh carries opaque TLS.
       return {
         mode: "app",
         scheme: "https",
         httpRules: false,
         callerVisible: false,
-        certificateHosts: [...hosts, serviceHost(s.namespaces.a), serviceHost(s.namespaces.b)],
+        certificateHosts: names,
         ingressUrls: [],
       };
   }

@@ -4,6 +4,7 @@ import { rule, type Rule } from "./rule";
 import { DELIVERY_RULES } from "./rules-delivery";
 import { IMAGE_RULES } from "./rules-image";
 import { INSTALL_RULES } from "./rules-install";
+import { PKI_RULES } from "./rules-pki";
 import type { ConfigKey, Values } from "./table";
 
 /** Cross-field rules (stacks/rule.ts): how values must combine. */
@@ -120,6 +121,7 @@ export const RULES: Rule[] = [
   ...IMAGE_RULES,
   ...DELIVERY_RULES,
   ...INSTALL_RULES,
+  ...PKI_RULES,
 ];
 
 /** The problems of every rule whose keys are all fine on their own; `given`: the keys the stack sets. */

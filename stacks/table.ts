@@ -1,4 +1,12 @@
-import { ENVIRONMENTS, defaultIn, type Environment, type KeySpec, type Value } from "./key";
+import {
+  ENVIRONMENTS,
+  defaultIn,
+  problem,
+  shownValue,
+  type Environment,
+  type KeySpec,
+  type Value,
+} from "./key";
 import { DELIVERY_KEYS } from "./keys-delivery";
 import { MESH_KEYS } from "./keys-mesh";
 import { OBSERVABILITY_KEYS } from "./keys-observability";
@@ -29,6 +37,10 @@ type Table = typeof TABLE;
 /** Every key with its spec, in table order, for code that treats keys alike. */
 export const KEYS = Object.keys(TABLE) as ConfigKey[];
 export const specOf = (key: ConfigKey): KeySpec => TABLE[key];
+
+/** A problem with `key`'s value, shown as its row says (a PEM text by its summary, a secret never). */
+export const problemWith = (key: ConfigKey, value: Value | undefined, expected: string): string =>
+  problem(key, shownValue(specOf(key), value), expected);
 
 type ValueOf<S> = S extends { oneOf: readonly (infer E)[] }
   ? E

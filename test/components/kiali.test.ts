@@ -163,3 +163,24 @@ describeWithReference("Kiali against the kiali-server chart and the Kiali CR", (
     });
   });
 });
+
+test("with a signing key given: no RandomPassword; the key goes to the chart's values as given, secret", async () => {
+  const key = "0123456789abcdef0123456789abcdef";
+  const run = await runComponent(() => {
+    const kiali = new Kiali("kiali", {
+      namespace: KIALI_NS,
+      chartVersion: VERSION,
+      prometheusUrl: prometheusUrl(MONITORING),
+      grafanaUrl: grafanaUrl(MONITORING),
+      controlPlane: [new ControlPlane("istiod")],
+      signingKey: key,
+    });
+    return { url: kiali.url };
+  });
+  expect(
+    run.resources.filter((r) => r.type.startsWith("random:") || r.type === "pulumi:providers:random"),
+  ).toEqual([]);
+  const r = kialiRelease(run);
+  expect(r.inputs.values.login_token.signing_key).toBe(key);
+  expect(isSecretPath(r, "values.login_token.signing_key")).toBe(true);
+});

@@ -59,7 +59,7 @@ test("prod with tlsTermination=app keeps prod's mesh: mesh-wide mTLS and the plu
   const [istio, prod] = planFor("prod");
   expect(s.mesh.meshWideMtls).toBe(true);
   expect(app.security.meshWide).toBe(true);
-  expect(app.certificates.intermediateCa).toBe(true);
+  expect(app.certificates).toMatchObject({ mode: "generated", intermediateCa: true });
   // Istio stays as it is, but for the tracing provider, which app mode has nothing to send to.
   expect(app.istio).toEqual({ ...istio.istio, tracing: undefined });
   // The workload too, but that its pinger samples no trace: nothing would record the spans.
