@@ -168,6 +168,17 @@ export const ANALYSIS_IGNORED_CHANGES = {
   destinationRule: ["spec.subsets", 'metadata.annotations["argo-rollouts.argoproj.io/managed-by-rollouts"]'],
 } as const;
 
+/**
+ * The VirtualService of analysis mode takes its fields back on every update. The controller changes
+ * weights with an update of the whole object, which makes it own all of `spec.http` (an atomic list):
+ * without forcing, the provider's server-side apply of a changed route (timeout, retries) fails with
+ * a field conflict after the first promotion. Forced, an update writes the stable weights (100/0);
+ * in the middle of a canary the controller sets its weights again on its next reconcile (it watches
+ * the VirtualService), and at rest they are the same. Shown on the real control plane by
+ * test/cluster/engine-dev.cluster.test.ts.
+ */
+export const ANALYSIS_VIRTUAL_SERVICE_ANNOTATIONS = { "pulumi.com/patchForce": "true" } as const;
+
 /** Where a Rollout of this host shifts traffic: the objects Traffic creates in analysis mode. */
 export function rolloutTrafficRouting(a: AnalysisSubsets): RolloutIstioRouting {
   return {
@@ -279,7 +290,9 @@ export class Traffic extends pulumi.ComponentResource {
       {
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
-        metadata,
+        metadata: analysis
+          ? { ...metadata, annotations: { ...ANALYSIS_VIRTUAL_SERVICE_ANNOTATIONS } }
+          : metadata,
         spec: host.apply((h) =>
           analysis
             ? analysisVirtualServiceSpec(h, analysis, resilience)

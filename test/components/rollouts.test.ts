@@ -270,6 +270,14 @@ describe("what the controller writes is exactly what Pulumi ignores", () => {
       }
   });
 
+  test("only the VirtualService forces its apply: the controller's update owns all of its atomic spec.http", () => {
+    const force = (type: string) =>
+      (one(run, type).inputs.metadata.annotations ?? {})["pulumi.com/patchForce"] as string | undefined;
+    expect(force(T.virtualService)).toBe("true");
+    // The subsets and the replicas are ignored as whole fields, which the provider leaves out.
+    expect([force(T.destinationRule), force(T.rollout)]).toEqual([undefined, undefined]);
+  });
+
   test("what Pulumi itself changes stays outside them: the route's retries, the subsets' host, the image", () => {
     const ignoredBy = (type: string) => (ignored.get(one(run, type).name) ?? []).map(parsePath);
     const own = [

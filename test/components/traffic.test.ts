@@ -95,6 +95,8 @@ describe.each(["dev", "prod"])("without a canary, with the %s resilience", (stac
     expect(r.vs.hosts).toEqual([args.host]);
     // A mesh route: bound to no gateway, so it applies to the sidecars.
     expect(r.vs.gateways).toBeUndefined();
+    // No other manager writes them: no forced apply.
+    for (const cr of r.both) expect(cr.inputs.metadata.annotations).toBeUndefined();
   });
 
   test("the only subset is the primary version, selecting its pods", () => {
