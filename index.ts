@@ -10,6 +10,7 @@ import { Kiali } from "./components/kiali";
 import { MeshSecurity } from "./components/mesh-security";
 import { Namespaces } from "./components/namespaces";
 import { Observability } from "./components/observability";
+import { programOwnsItsFields } from "./components/ownership";
 import { PingpongService } from "./components/pingpong-service";
 import { LocalRateLimit } from "./components/rate-limit";
 import { PULL_SECRET_NAME } from "./components/pull-secret";
@@ -35,7 +36,11 @@ function pingpong() {
   const s = loadSettings();
   const p = plan(s);
   const provider = new k8s.Provider("kubernetes", { ...s.cluster });
-  const onCluster: pulumi.ComponentResourceOptions = { providers: [provider] };
+  // Every object the program applies takes back the fields it declares (components/ownership.ts).
+  const onCluster: pulumi.ComponentResourceOptions = {
+    providers: [provider],
+    transformations: [programOwnsItsFields],
+  };
 
   const image = appImage("pingpong-image", p.image, s.image.credentials);
   const { pullCredentials } = image;

@@ -95,8 +95,9 @@ policy_config=policy/config/$stack.json
 policy=(--policy-pack policy --policy-pack-config "$policy_config")
 
 pulumi stack select --create "$stack" >/dev/null
+# Refreshed first: a hand edit of what the stack declares shows as drift, and up takes it back.
 case "$action" in
-  up) exec pulumi up --stack "$stack" "${policy[@]}" "$@" ;;
-  preview) exec pulumi preview --diff --stack "$stack" "${policy[@]}" "$@" ;;
+  up) exec pulumi up --refresh --stack "$stack" "${policy[@]}" "$@" ;;
+  preview) exec pulumi preview --diff --refresh --stack "$stack" "${policy[@]}" "$@" ;;
   down) exec pulumi destroy --stack "$stack" "$@" ;;
 esac

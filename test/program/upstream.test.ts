@@ -98,6 +98,8 @@ describe("wiring the mesh's identity and the Ingress controller", () => {
     expect(ingress.inputs.metadata.annotations).toEqual({
       "nginx.ingress.kubernetes.io/service-upstream": "true",
       "nginx.ingress.kubernetes.io/upstream-vhost": `${nameOf(service!)}.${namespaceOf(service!)}.svc.cluster.local`,
+      // Every object the program applies (components/ownership.ts).
+      "pulumi.com/patchForce": "true",
     });
   });
 });

@@ -213,7 +213,7 @@ describe("stacks/run.sh (npm run up | preview | down)", () => {
     const accepted = known.run(["preview"], { PINGPONG_STACK: "prod", PULUMI_BACKEND_URL: "s3://state" });
     expect(accepted.stderr).toBe("");
     expect(accepted.status).toBe(0);
-    expect(known.calls().pop()).toMatch(/^pulumi preview --diff --stack prod /);
+    expect(known.calls().pop()).toMatch(/^pulumi preview --diff --refresh --stack prod /);
   });
 
   test("rejects an unknown action with usage and exit 2", () => {
@@ -243,7 +243,7 @@ describe("stacks/run.sh (npm run up | preview | down)", () => {
       lines.findIndex((l) => l.startsWith("kind create")),
     );
     expect(lines[lines.length - 1]).toBe(
-      "pulumi up --stack dev --policy-pack policy --policy-pack-config policy/config/dev.json --yes",
+      "pulumi up --refresh --stack dev --policy-pack policy --policy-pack-config policy/config/dev.json --yes",
     );
   });
 
@@ -257,7 +257,7 @@ describe("stacks/run.sh (npm run up | preview | down)", () => {
     const calls = readFileSync(path.join(box.dir, "calls.log"), "utf8");
     expect(calls).not.toContain("kind");
     expect(calls.trim().split("\n").pop()).toBe(
-      "pulumi preview --diff --stack prod --policy-pack policy --policy-pack-config policy/config/prod.json",
+      "pulumi preview --diff --refresh --stack prod --policy-pack policy --policy-pack-config policy/config/prod.json",
     );
   });
 });
