@@ -165,7 +165,7 @@ export interface EnvoyFilterSpec {
 export interface TlsGatewayServer {
   port: { number: number; name: string; protocol: "TLS" };
   hosts: string[];
-  tls: { mode: "ISTIO_MUTUAL" };
+  tls: { mode: "ISTIO_MUTUAL"; minProtocolVersion: "TLSV1_2" | "TLSV1_3" };
 }
 
 export interface TlsGatewaySpec {

@@ -170,7 +170,7 @@ describe("two hosts, two callers", () => {
       expect([server[0].hosts, server[0].port.protocol, server[0].tls]).toEqual([
         [host],
         "TLS",
-        { mode: "ISTIO_MUTUAL" },
+        { mode: "ISTIO_MUTUAL", minProtocolVersion: "TLSV1_2" },
       ]);
       const { spec } = routesFor(host)[0].inputs;
       expect(spec.gateways.sort()).toEqual([ref, "mesh"].sort());

@@ -6,7 +6,7 @@ import { TYPES, isIstioGateway, isPeerAuthentication } from "../../policy/resour
 import { POLICY_NAMES } from "../../policy/sdk";
 import { runProgram, type Recorded } from "../support/program";
 import { stackConfig } from "../support/stack-files";
-import { configOf, policy, urnOf, validateGraph, validateStack, type Res } from "./support";
+import { configOf, policy, policyConfig, urnOf, validateGraph, validateStack, type Res } from "./support";
 
 describe("the program meets its own bar", () => {
   let graph: Res[];
@@ -115,5 +115,25 @@ describe("the program meets its own bar", () => {
     istiod.props.values.meshConfig.outboundTrafficPolicy.mode = "ALLOW_ANY";
     const name = POLICY_NAMES.registryOnly;
     expect(await validateGraph(policy(name), broken, configOf("prod", name))).toHaveLength(1);
+  });
+});
+
+// dev runs the pack too (npm run up), some rules advisory: as it is, it breaks none that is on.
+describe("dev meets the bar it runs under", () => {
+  let graph: Res[];
+  beforeAll(async () => {
+    graph = (await runProgram("dev", stackConfig("dev"))).resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: urnOf(r.type, r.name),
+      props: r.inputs,
+    }));
+  });
+
+  const enabledInDev = Object.values(POLICY_NAMES).filter(
+    (name) => policyConfig("dev")[name]?.enforcementLevel !== "disabled",
+  );
+  it.each(enabledInDev)("dev: %s reports no violation", async (name) => {
+    expect(await validateGraph(policy(name), graph, configOf("dev", name))).toEqual([]);
   });
 });
