@@ -76,7 +76,10 @@ fi
 
 if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
   mkdir -p .pulumi
-  export PULUMI_BACKEND_URL="file://$PWD/.pulumi"
+  # metadata=skip: no .attrs sidecar per state file. The file store writes those in place, so an
+  # update killed at the wrong moment left an empty one and the stack no longer loaded ("failed to
+  # load checkpoint: EOF"); the state files themselves are written whole and renamed.
+  export PULUMI_BACKEND_URL="file://$PWD/.pulumi?metadata=skip"
   echo "No Pulumi backend configured: keeping state in $PWD/.pulumi (run 'pulumi login' to use another)."
 fi
 if [ "$stack" = dev ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then

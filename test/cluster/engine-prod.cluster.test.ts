@@ -1,0 +1,190 @@
+import { X509Certificate } from "node:crypto";
+import path from "node:path";
+import { defaultIn } from "../../stacks/key";
+import { MESH_KEYS } from "../../stacks/keys-mesh";
+import { WORKLOAD_KEYS } from "../../stacks/keys-workload";
+import { parseSummary } from "../../stacks/summary";
+import { installPrerequisites, prepare } from "./deploy";
+import type { EngineAnswer } from "./engine-stack-run";
+import {
+  Companions,
+  EngineStack,
+  TIER_IMAGE,
+  engineConfig,
+  helmReleases,
+  inventory,
+  keptCrds,
+  providedPki,
+  type Inventory,
+} from "./engine-stack";
+import { until } from "./cluster";
+import { record, recordPhases } from "./report";
+import { startTier, stopTier, timed, type Tier } from "./session";
+
+// `pulumi up` of prod for real, as its stack file sets it, on a cluster that has what prod expects
+// beforehand (a Prometheus Operator's CRDs, a monitoring namespace). The tier gives it a kubeconfig
+// instead of the prod context, a prebuilt image instead of the registry, and the organisation's PKI
+// with istiod's intermediate CA (prod's pluginCa). Its policy pack runs with prod's mandatory rules.
+
+const STACK = "prod";
+const HOSTS = String(defaultIn(MESH_KEYS.ingressHosts, STACK)).split(",");
+
+let tier: Tier | undefined;
+let stack: EngineStack;
+let companions: Companions | undefined;
+let before: Inventory;
+let leaf: X509Certificate;
+let setupError: Error | undefined;
+
+async function engine(op: string, phase: string): Promise<EngineAnswer> {
+  if (setupError) throw setupError;
+  const r = await timed(tier!, phase, () => stack.run(op));
+  // The figures (docs/benchmarks.md): each operation's time, the part of it in Helm, the resources.
+  record("engine op", `${STACK} ${phase}`, {
+    ms: r.ms,
+    helmMs: r.helmMs,
+    resources: r.resources,
+    changes: r.changes,
+  });
+  if (!r.ok)
+    process.stdout.write(`tier: engine ${op} failed:\n${r.error}\n${(r.diagnostics ?? []).join("\n")}\n`);
+  return r;
+}
+
+/** What an operation changed: its steps but the reads (of the monitoring namespace prod expects). */
+const changed = (r: EngineAnswer) =>
+  r.steps.filter((s) => s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+
+beforeAll(async () => {
+  try {
+    tier = await startTier("engine-prod");
+    const t = tier;
+    // The mock render only finds the pinned charts and the prerequisites: as its stack file says.
+    const d = await timed(t, "render", () => prepare(t.cluster, t.istiod, STACK));
+    await installPrerequisites(t, d);
+    const pki = providedPki(path.join(t.cluster.dir, "provided-pki"), HOSTS, true);
+    leaf = new X509Certificate(pki["pingpong:serverCertificate"].value);
+    const settings = {
+      image: TIER_IMAGE,
+      chartSource: d.chartDir,
+      kubeconfig: t.cluster.kubeconfig,
+      kubeContext: "tier",
+      ...t.istiod.webhookSettings(),
+    };
+    // The registry and the prod context are the deploying machine's; the image replaces the one.
+    stack = new EngineStack(
+      t,
+      STACK,
+      engineConfig(STACK, settings, pki, ["pingpong:registry", "pingpong:kubeContext"]),
+    );
+    before = await inventory(t);
+    companions = new Companions(t);
+    companions.start();
+  } catch (err) {
+    setupError = err as Error;
+  }
+});
+
+afterAll(async () => {
+  companions?.stop();
+  if (tier) {
+    for (const line of companions?.log ?? []) process.stdout.write(`tier: engine-prod: ${line}\n`);
+    recordPhases("engine-prod", tier.phases);
+  }
+  await stopTier(tier);
+});
+
+describe("pulumi up of prod with the real engine", () => {
+  let first: EngineAnswer;
+
+  test("up from empty creates every resource under prod's mandatory policies", async () => {
+    first = await engine("up", "pulumi up (create)");
+    expect({ ok: first.ok, error: first.error }).toEqual({ ok: true, error: undefined });
+    // Everything in the state was created, but what prod only reads (its monitoring namespace).
+    const reads = first.steps.filter((s) => s.op === "read").length;
+    expect(reads).toBe(1);
+    expect(first.changes.create + reads).toBe(first.resources);
+    expect(first.policy).toEqual([]);
+    expect(first.steps.filter((s) => /^(tls|random|docker):/.test(s.type))).toEqual([]);
+    record("engine", "prod up (create)", { ms: first.ms, resources: first.resources });
+  });
+
+  test("the stack outputs meet their contract", () => {
+    const summary = parseSummary(first.outputs);
+    expect(summary).toMatchObject({
+      environment: "prod",
+      image: { ref: TIER_IMAGE, digest: TIER_IMAGE.split("@")[1] },
+      certificate: { expiry: new Date(leaf.validTo).toISOString() },
+      endpoints: { ingress: HOSTS.map((h) => `https://${h}/ping`) },
+    });
+    // prod enforces STRICT mTLS mesh-wide as well as per namespace.
+    expect(summary.mtls).toMatchObject({ mesh: "STRICT" });
+  });
+
+  test("istiod's plug-in CA is the organisation's intermediate", async () => {
+    const cacerts = await tier!.cluster.kube.get("v1", "Secret", "istio-system", "cacerts");
+    const data = (cacerts?.data ?? {}) as Record<string, string>;
+    expect(Object.keys(data).sort()).toEqual([
+      "ca-cert.pem",
+      "ca-key.pem",
+      "cert-chain.pem",
+      "root-cert.pem",
+    ]);
+    const mesh = new X509Certificate(Buffer.from(data["ca-cert.pem"], "base64"));
+    expect(mesh.ca).toBe(true);
+    expect(mesh.subject).toMatch(/mesh intermediate CA/);
+  });
+
+  test("a second up and a preview --diff change nothing", async () => {
+    // Settled first: the autoscalers have raised pingpong's Deployments to their minimum and every
+    // Deployment is available (a refresh of an unready Deployment awaits it again).
+    const min = Number(defaultIn(WORKLOAD_KEYS.hpaMinReplicas, STACK));
+    let seen = "";
+    const settled = async () => {
+      const deployments = await tier!.cluster.kube.list("apps/v1", "Deployment");
+      const status = (d: (typeof deployments)[number]) =>
+        (d.status ?? {}) as { replicas?: number; availableReplicas?: number };
+      const pingpong = deployments.filter((d) => /^pingpong-[ab]$/.test(d.metadata.namespace ?? ""));
+      seen = JSON.stringify(deployments.map((d) => [d.metadata.namespace, d.metadata.name, status(d)]));
+      return (
+        pingpong.length === 2 &&
+        pingpong.every((d) => (status(d).availableReplicas ?? 0) >= min) &&
+        deployments.every((d) => (status(d).availableReplicas ?? 0) === (status(d).replicas ?? 0))
+      );
+    };
+    await until("the autoscaled Deployments to be available", 180_000, settled, () => seen);
+    for (const [op, phase] of [
+      ["up", "pulumi up (no change)"],
+      ["preview", "pulumi preview (no change)"],
+    ]) {
+      const r = await engine(op, phase);
+      expect({ ok: r.ok, error: r.error, steps: changed(r) }).toEqual({
+        ok: true,
+        error: undefined,
+        steps: [],
+      });
+      expect(Object.keys(r.changes).filter((k) => k !== "read")).toEqual(["same"]);
+    }
+    expect(Object.entries(await helmReleases(tier!)).filter(([, s]) => !s.includes("deployed"))).toEqual([]);
+  });
+
+  test("destroy removes everything the stack created and leaves no namespace Terminating", async () => {
+    const gone = await engine("destroy", "pulumi destroy");
+    expect({ ok: gone.ok, error: gone.error, resources: gone.resources }).toEqual({
+      ok: true,
+      error: undefined,
+      resources: 0,
+    });
+    let seen: string[] = [];
+    await until(
+      "every namespace of the stack to be deleted",
+      180_000,
+      async () => (seen = (await inventory(tier!)).namespaces).length === before.namespaces.length,
+      () => JSON.stringify(seen),
+    );
+    const now = await inventory(tier!);
+    expect(now.namespaces).toEqual(before.namespaces);
+    const kept = new Set(await keptCrds(tier!));
+    expect(now.clusterObjects.filter((o) => !before.clusterObjects.includes(o) && !kept.has(o))).toEqual([]);
+  });
+});
