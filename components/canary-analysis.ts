@@ -31,11 +31,29 @@ export interface AnalysisThresholds {
   interval?: string;
   /** Measurements per analysis step. */
   count?: number;
-  /** Failed measurements tolerated before the analysis fails and the Rollout aborts. */
+  /**
+   * Failed measurements tolerated: the metric, and with it the analysis, fails on one more
+   * (argo-rollouts `Failed > failureLimit`, see TOLERATED_FAILED_MEASUREMENTS).
+   */
   failureLimit?: number;
 }
 
-export const DEFAULT_MEASUREMENTS = { interval: "1m", count: 5, failureLimit: 1 } as const;
+/**
+ * The analysis tolerates one failed measurement of `success-rate` or `latency-p99` and fails, so the
+ * Rollout aborts, on the second. Argo's `failureLimit` is that tolerance, not the count that fails:
+ * argo-rollouts v1.9.0 (the argo-rollouts chart 2.41.0's appVersion) analysis/analysis.go,
+ * assessMetricFailureInconclusiveOrError, fails a metric when `result.Failed > failureLimit`.
+ * Why one: a one-minute window of the canary holds few requests at the ping rate (one a second per
+ * caller pod, split with the stable pods), so a single 5xx already puts it under 99%; one noisy
+ * minute out of five should not abort a rollout, two should.
+ */
+export const TOLERATED_FAILED_MEASUREMENTS = 1;
+
+export const DEFAULT_MEASUREMENTS = {
+  interval: "1m",
+  count: 5,
+  failureLimit: TOLERATED_FAILED_MEASUREMENTS,
+} as const;
 
 /** How the acceptance probe holds: consecutive successes, each within the timeout. */
 export const ACCEPTANCE = { attempts: 10, timeoutMs: 5000, intervalMs: 1000, deadlineMs: 120_000 } as const;
@@ -167,6 +185,7 @@ export function analysisTemplateSpec(a: AnalysisSpecArgs): AnalysisTemplateSpec<
       },
       {
         // argo-rollouts docs/analysis/job.md: successful when the Job completes with exit code 0.
+        // No count (one run) and no failureLimit (0): a failed Job fails the analysis at once.
         name: "acceptance",
         provider: {
           job: {

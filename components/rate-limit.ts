@@ -7,7 +7,8 @@ import { standardLabels } from "./labels";
  * Local (per-proxy) rate limiting. Istio 1.31 has no API of its own for it: istio.io's task
  * "Enabling Rate Limits using Envoy" (content/en/docs/tasks/policy-enforcement/rate-limit/index.md,
  * section "Local rate limit") inserts Envoy's `envoy.filters.http.local_ratelimit` with an
- * EnvoyFilter, and the shapes below follow that page.
+ * EnvoyFilter, and the shapes below follow that page, except where the sidecars' filter goes
+ * (localRateLimitPatch: after RBAC, not at the front of the chain).
  */
 
 /** The token bucket of one proxy. */
@@ -88,16 +89,24 @@ const always = (runtimeKey: string): RuntimeFraction => ({
 });
 
 /**
- * The HTTP_FILTER patch inserting the local rate limit into the HTTP connection manager.
+ * The HTTP_FILTER patch inserting the local rate limit into the HTTP connection manager, in every
+ * context right before the router: after authentication and RBAC, so a request the
+ * AuthorizationPolicies refuse (403) never reaches the bucket and only authorized requests spend
+ * tokens. istiod 1.31 builds an inbound sidecar's (and a gateway's) chain as metadata exchange,
+ * ext_authz (CUSTOM policies), jwt_authn (RequestAuthentications), `envoy.filters.http.rbac`
+ * (ALLOW, DENY, AUDIT policies), grpc_stats, fault, cors, `istio.stats`, "Router filter must be last"
+ * (istio/istio 1.31.0-rc.0 pilot/pkg/networking/core/listener_builder.go,
+ * buildHTTPConnectionManager). RBAC is there only where a policy selects the proxy
+ * (pilot/pkg/security/authz/builder/builder.go, New: no policies, no builder); each pingpong
+ * namespace has its allow-nothing and ALLOW policies (mesh-security.ts), so its pods have it.
  *
- * SIDECAR_INBOUND is the istio.io task's patch: INSERT_BEFORE with no sub-filter selected puts the
- * filter at the front of the chain (istio/api networking/v1alpha3/envoy_filter.proto,
- * Patch.Operation.INSERT_BEFORE: "If no filter is selected, the specified filter will be inserted
- * at the front of the list").
- *
- * GATEWAY is derived, not documented: the task shows a gateway only for the global limit, inserting
- * `envoy.filters.http.ratelimit` before the sub-filter `envoy.filters.http.router`; this inserts
- * the local filter of the inbound patch at that same place.
+ * Not the istio.io task's sidecar patch, INSERT_BEFORE with no sub-filter: that inserts "at the
+ * front of the list" (istio/api networking/v1alpha3/envoy_filter.proto, Patch.Operation), ahead of
+ * RBAC, where callers the mesh refuses would drain the bucket of the callers it admits. Nor
+ * INSERT_AFTER `envoy.filters.http.rbac`: a patch whose sub-filter is absent is not applied
+ * (istio/istio 1.31.0-rc.0 pilot/pkg/networking/core/envoyfilter/listener_patch.go,
+ * patchHTTPFilters), so a proxy without policies would silently lose its limit. The router is in
+ * every chain. The task's global-limit gateway patch anchors at the router the same way.
  */
 export function localRateLimitPatch(context: EnvoyPatchContext, limit: RateLimit): EnvoyHttpFilterPatch {
   checkRateLimit(limit);
@@ -125,13 +134,14 @@ export function localRateLimitPatch(context: EnvoyPatchContext, limit: RateLimit
       },
     },
   };
-  const filter =
-    context === "GATEWAY"
-      ? { name: ENVOY.connectionManager, subFilter: { name: ENVOY.router } }
-      : { name: ENVOY.connectionManager };
   return {
     applyTo: "HTTP_FILTER",
-    match: { context, listener: { filterChain: { filter } } },
+    match: {
+      context,
+      listener: {
+        filterChain: { filter: { name: ENVOY.connectionManager, subFilter: { name: ENVOY.router } } },
+      },
+    },
     patch: { operation: "INSERT_BEFORE", value },
   };
 }
@@ -141,7 +151,8 @@ export function localRateLimitPatch(context: EnvoyPatchContext, limit: RateLimit
  * relative (INSERT_BEFORE), so its place depends on the patches applied before it; with the default
  * priority 0 that order is undefined and `istioctl analyze` warns (IST0151,
  * pkg/config/analysis/analyzers/envoyfilter: any relative operation with priority 0). A positive
- * priority applies it after every filter left at the default, on the chain as Istio built it.
+ * priority applies it after every filter left at the default: whatever those insert before the
+ * router, the limit still lands last before it, after RBAC.
  */
 export const RATE_LIMIT_FILTER_PRIORITY = 10;
 

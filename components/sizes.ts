@@ -15,7 +15,7 @@ export const LIMITS = {
   gateway: { cpu: "2000m", memory: "1024Mi" },
   /** Kiali: the kiali-server chart's `deployment.resources.limits` (memory only), left at its default. */
   kiali: { memory: "1Gi" },
-  /** Jaeger all-in-one: its memory holds every trace kept (in-memory storage, up to 100000 traces). */
+  /** Jaeger all-in-one: its memory holds every trace kept (in-memory storage, bounded by tracing.ts jaegerMaxTraces). */
   jaeger: { cpu: "500m", memory: "512Mi" },
   /** The Argo Rollouts controller (its chart sets none). */
   argoRollouts: { cpu: "500m", memory: "256Mi" },

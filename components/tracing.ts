@@ -51,11 +51,82 @@ export function jaegerContainerSecurity(): k8s.types.input.core.v1.SecurityConte
   };
 }
 
+const MiB = 1024 ** 2;
+
+/**
+ * What one trace of a ping costs Jaeger's in-memory store, and what else its container holds: the
+ * figures `jaegerMaxTraces` derives the store's bound from. An estimate from the data's shape, not
+ * a measurement (no cluster here); hence the margin.
+ */
+export const JAEGER_TRACE_BUDGET = {
+  /**
+   * Spans in a ping's trace: the caller's sidecar (CLIENT) and the callee's (SERVER). The app makes
+   * none of its own (app/src/trace.ts only passes the context on).
+   */
+  spansPerTrace: 2,
+  /**
+   * One Istio span as the store keeps it: Envoy's HTTP span carries about 20 attributes (its
+   * request tags and Istio's `istio.*` custom tags), each a key, a value and their headers in the
+   * collector's pdata (~100 B), ~2 KiB; with the span itself, and the resource and scope the store
+   * copies into every trace (jaegertracing/jaeger v2.19.0 internal/storage/v2/memory/memory.go,
+   * WriteTraces: reshuffleResourceSpans per trace id), rounded up to 4 KiB. About 1 KiB on the wire.
+   */
+  bytesPerSpan: 4096,
+  /** On bytesPerSpan × spansPerTrace: canary pods, gateway spans, longer URLs, the estimate's error. */
+  margin: 2,
+  /** The process besides the traces: binary, receivers and batches in flight, query answers. */
+  reservedBytes: 128 * MiB,
+  /**
+   * Go lets the heap grow to twice the live data before it collects (GOGC 100; the image sets no
+   * GOMEMLIMIT: jaegertracing/jaeger v2.19.0 cmd/jaeger/Dockerfile sets only JAEGER_LISTEN_HOST).
+   */
+  heapGrowth: 2,
+} as const;
+
+/** Bytes of a Kubernetes memory quantity in binary units (`512Mi`, `1Gi`), as the limits are written. */
+function binaryQuantityBytes(quantity: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`Jaeger: memory limit ${JSON.stringify(quantity)}: expected Ki, Mi or Gi`);
+  return Number(m[1]) * 1024 ** { Ki: 1, Mi: 2, Gi: 3 }[m[2] as "Ki" | "Mi" | "Gi"];
+}
+
+/**
+ * How many traces Jaeger's in-memory store may keep under the container's memory limit: what the
+ * heap holds after the reserve, at the budget's cost per trace, rounded down to a thousand.
+ * Jaeger's own default, 100000 (all-in-one.yaml), is ~1.5 GiB of ping traces at that cost. The
+ * store is a ring (memory.go, tenant.go storeTraces): past the bound the oldest trace goes.
+ */
+export function jaegerMaxTraces(memoryLimit: string): number {
+  const b = JAEGER_TRACE_BUDGET;
+  const perTrace = b.spansPerTrace * b.bytesPerSpan * b.margin;
+  const traces = (binaryQuantityBytes(memoryLimit) - b.reservedBytes) / b.heapGrowth / perTrace;
+  const bound = Math.floor(traces / 1000) * 1000;
+  // The query API refuses a search deeper than the store (tenant.go findTraceAndIds: SearchDepth >
+  // MaxTraces); the UI asks for up to 1500 (jaegertracing/jaeger-ui
+  // packages/jaeger-ui/src/constants/default-config.tsx, search.maxLimit).
+  if (bound < 1500)
+    throw new Error(`Jaeger: memory limit ${memoryLimit} keeps ${bound} traces; at least 1500 are needed`);
+  return bound;
+}
+
+/**
+ * The all-in-one configuration's memory backend (jaegertracing/jaeger v2.19.0, the chart's
+ * appVersion: cmd/jaeger/internal/all-in-one.yaml, `extensions.jaeger_storage.backends.some_storage
+ * .memory.max_traces`; internal/storage/v2/memory/config.go, `max_traces`).
+ */
+export const JAEGER_MAX_TRACES_KEY = "extensions.jaeger_storage.backends.some_storage.memory.max_traces";
+
 /**
  * Values of the jaeger chart: the all-in-one Deployment with its embedded configuration, whose
  * storage is in memory (jaegertracing/jaeger cmd/jaeger/internal/all-in-one.yaml; the chart passes
  * no --config while `userconfig` is unset). Traces live in one pod's memory, so one replica; the
  * chart's default strategy, Recreate, never runs two.
+ *
+ * The store's bound goes in as `--set`, the collector's flag for one property over the config
+ * (open-telemetry/opentelemetry-collector otelcol/flags.go: it comes after every --config);
+ * Jaeger still loads its embedded configuration, since no --config flag is given
+ * (cmd/jaeger/internal/command.go, checkConfigAndRun). A `userconfig` would have to repeat the
+ * whole configuration. The chart passes `jaeger.args` to the container (jaeger-deploy.yaml).
  */
 export function jaegerValues(resources: Resources): Record<string, unknown> {
   const requirements: k8s.types.input.core.v1.ResourceRequirements = {
@@ -63,7 +134,12 @@ export function jaegerValues(resources: Resources): Record<string, unknown> {
     limits: { cpu: resources.cpuLimit, memory: resources.memoryLimit },
   };
   return {
-    jaeger: { replicas: 1, resources: requirements, securityContext: jaegerContainerSecurity() },
+    jaeger: {
+      replicas: 1,
+      resources: requirements,
+      securityContext: jaegerContainerSecurity(),
+      args: [`--set=${JAEGER_MAX_TRACES_KEY}=${jaegerMaxTraces(resources.memoryLimit)}`],
+    },
   };
 }
 

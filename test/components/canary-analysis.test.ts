@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_PATHS } from "../../app/src/contract";
 import { parseProbeArgs } from "../../app/src/probe-args";
@@ -6,6 +8,7 @@ import {
   ACCEPTANCE_SERVICE_ACCOUNT,
   CanaryAnalysis,
   DEFAULT_MEASUREMENTS,
+  TOLERATED_FAILED_MEASUREMENTS,
   type CanaryAnalysisArgs,
 } from "../../components/canary-analysis";
 import { PingpongService } from "../../components/pingpong-service";
@@ -232,6 +235,34 @@ describe("the analysis of pingpong-b's canary", () => {
     expect(run.outputs.identity).toEqual({ namespace: NS, serviceAccount: nameOf(account) });
     // Neither the app's NetworkPolicy nor the canary Service selects the probe itself.
     expect(selects({ matchLabels: serviceSelector() }, metadata.labels)).toBe(false);
+  });
+
+  test("Argo fails a measured metric on the second failed measurement, the acceptance Job on the first; the docs say so", () => {
+    // argo-rollouts v1.9.0 analysis/analysis.go, assessMetricFailureInconclusiveOrError: a metric
+    // fails when `result.Failed > failureLimit`, failureLimit 0 when unset.
+    const argoFails = (m: { failureLimit?: number }, failed: number) => failed > (m.failureLimit ?? 0);
+    const firstFailing = (m: { failureLimit?: number }) => {
+      let failed = 0;
+      while (!argoFails(m, failed)) failed++;
+      return failed;
+    };
+    expect(TOLERATED_FAILED_MEASUREMENTS).toBe(1);
+    for (const name of ["success-rate", "latency-p99"]) {
+      const m = metric(run, name);
+      expect(firstFailing(m)).toBe(TOLERATED_FAILED_MEASUREMENTS + 1);
+      expect(firstFailing(m)).toBeLessThanOrEqual(m.count);
+    }
+    expect(firstFailing(metric(run, "acceptance"))).toBe(1);
+    const doc = readFileSync(path.resolve(__dirname, "../../docs/progressive-delivery.md"), "utf8").replace(
+      /\s+/g,
+      " ",
+    );
+    const ordinal = ["zeroth", "first", "second", "third"];
+    expect(doc).toContain(
+      `tolerates ${TOLERATED_FAILED_MEASUREMENTS} failed measurement of \`success-rate\` or \`latency-p99\` ` +
+        `and fails on the ${ordinal[TOLERATED_FAILED_MEASUREMENTS + 1]}`,
+    );
+    expect(doc).not.toContain("fails after `failureLimit`");
   });
 
   test("other measurements when asked; refused: thresholds outside their range", async () => {

@@ -33,9 +33,28 @@ const UPSTREAM = {
   filter: "envoy.filters.http.local_ratelimit",
   connectionManager: "envoy.filters.network.http_connection_manager",
   router: "envoy.filters.http.router",
+  rbac: "envoy.filters.http.rbac",
   typedStruct: "type.googleapis.com/udpa.type.v1.TypedStruct",
   typeUrl: "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
 } as const;
+/**
+ * The HTTP filters istiod 1.31 gives an inbound sidecar's connection manager, in order, each where
+ * its policies exist (istio/istio 1.31.0-rc.0 pilot/pkg/networking/core/listener_builder.go,
+ * buildHTTPConnectionManager; names from pkg/wellknown/wellknown.go, pilot/pkg/xds/filters and
+ * pkg/config/xds/filters.go): metadata exchange first, ext_authz for CUSTOM policies, jwt_authn
+ * for RequestAuthentications, RBAC for ALLOW/DENY/AUDIT policies, then "Router filter must be last".
+ */
+const INBOUND_CHAIN = [
+  "istio.metadata_exchange",
+  "envoy.filters.http.ext_authz",
+  "envoy.filters.http.jwt_authn",
+  UPSTREAM.rbac,
+  "envoy.filters.http.grpc_stats",
+  "envoy.filters.http.fault",
+  "envoy.filters.http.cors",
+  "istio.stats",
+  UPSTREAM.router,
+];
 /**
  * The gateway chart's pod labels for the release istio-ingressgateway (istio/istio 1.31.0-rc.0
  * manifests/charts/gateway/templates/_helpers.tpl, gateway.selectorLabels); the task's gateway
@@ -139,17 +158,21 @@ describe("a sidecar target and a gateway target", () => {
     }
   });
 
-  test("sidecars: at the front of the connection manager's chain; gateway: right before the router", () => {
-    const sidecar = filterOf(run, TARGETS[0]).inputs.spec.configPatches[0];
-    const gateway = filterOf(run, TARGETS[1]).inputs.spec.configPatches[0];
-    expect(sidecar.match.listener.filterChain.filter).toEqual({ name: UPSTREAM.connectionManager });
-    expect(gateway.match.listener.filterChain.filter).toEqual({
-      name: UPSTREAM.connectionManager,
-      subFilter: { name: UPSTREAM.router },
-    });
-    const chain = ["istio.metadata_exchange", "envoy.filters.http.rbac", "istio.stats", UPSTREAM.router];
-    expect(insertBefore(chain, sidecar)).toEqual([UPSTREAM.filter, ...chain]);
-    expect(insertBefore(chain, gateway).slice(-2)).toEqual([UPSTREAM.filter, UPSTREAM.router]);
+  test("sidecars and gateway: right before the router, after RBAC, so refused callers spend no tokens", () => {
+    for (const t of TARGETS) {
+      const patch = filterOf(run, t).inputs.spec.configPatches[0];
+      expect(patch.match.listener.filterChain.filter).toEqual({
+        name: UPSTREAM.connectionManager,
+        subFilter: { name: UPSTREAM.router },
+      });
+      // With AuthorizationPolicies (every pingpong namespace has them) and without any.
+      for (const chain of [INBOUND_CHAIN, INBOUND_CHAIN.filter((f) => f !== UPSTREAM.rbac)]) {
+        const patched = insertBefore(chain, patch);
+        expect(patched.slice(-2)).toEqual([UPSTREAM.filter, UPSTREAM.router]);
+        if (chain.includes(UPSTREAM.rbac))
+          expect(patched.indexOf(UPSTREAM.filter)).toBeGreaterThan(patched.indexOf(UPSTREAM.rbac));
+      }
+    }
   });
 
   test("the token bucket holds burst tokens and gains requestsPerSecond each second, enforced for all", () => {

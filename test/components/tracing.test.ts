@@ -1,13 +1,19 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { helmFullname } from "../../components/observability";
+import { LIMITS } from "../../components/sizes";
 import {
   JAEGER_CHART_REPO,
   JAEGER_PORTS,
+  JAEGER_TRACE_BUDGET,
   Jaeger,
+  jaegerMaxTraces,
   jaegerServiceName,
   type JaegerArgs,
 } from "../../components/tracing";
+import { parseMemory } from "../../stacks/formats";
+import { chartSource } from "../program/footprint";
 import { chartDefaults, chartFile, deepMerge, unknownChartValuePaths } from "../support/charts";
 import { nameOf, ofType, runComponent, type ProgramRun, type Recorded } from "../support/program";
 import { describeWithReference, referencePath } from "../support/reference";
@@ -53,6 +59,28 @@ function chartFullname(release: string, chartName: string): string {
 }
 
 const yaml = createRequire(__filename)("js-yaml") as { load(text: string): { name: string } };
+
+/**
+ * The memory backend of Jaeger's embedded all-in-one configuration, as jaegertracing/jaeger v2.19.0
+ * (the chart's appVersion) writes it in cmd/jaeger/internal/all-in-one.yaml; its option is
+ * `max_traces` (internal/storage/v2/memory/config.go, Configuration.MaxTraces).
+ */
+const ALL_IN_ONE = {
+  extensions: { jaeger_storage: { backends: { some_storage: { memory: { max_traces: 100000 } } } } },
+};
+
+/**
+ * The collector's `--set=<dotted path>=<value>` (open-telemetry/opentelemetry-collector
+ * otelcol/flags.go): the path, split at dots, and the value, applied over the configuration.
+ */
+function setFlags(args: string[]): Array<{ path: string[]; value: string }> {
+  return args
+    .filter((a) => a.startsWith("--set="))
+    .map((a) => {
+      const [key, value] = a.slice("--set=".length).split("=");
+      return { path: key.split("."), value };
+    });
+}
 
 let run: ProgramRun;
 beforeAll(async () => {
@@ -104,6 +132,45 @@ test("one in-memory replica with the requests and limits asked for", () => {
   expect(jaeger.resources).toEqual({
     requests: { cpu: ARGS.resources.cpuRequest, memory: ARGS.resources.memoryRequest },
     limits: { cpu: ARGS.resources.cpuLimit, memory: ARGS.resources.memoryLimit },
+  });
+});
+
+describe("Jaeger's in-memory store is bounded to what its memory limit holds", () => {
+  const bytes = (q: string) => parseMemory(q)!;
+  /** What `traces` ping traces cost the container at the budget's figures, heap growth included. */
+  const footprint = (traces: number) => {
+    const b = JAEGER_TRACE_BUDGET;
+    return b.reservedBytes + traces * b.spansPerTrace * b.bytesPerSpan * b.margin * b.heapGrowth;
+  };
+
+  test("the container starts with --set on the embedded configuration's max_traces, no --config", () => {
+    const { args } = release().inputs.values.jaeger;
+    const sets = setFlags(args);
+    expect(sets).toHaveLength(1);
+    expect(args.some((a: string) => a.startsWith("--config"))).toBe(false);
+    // The path leads to a number in the upstream configuration: a misspelt key would add a backend.
+    let node: unknown = ALL_IN_ONE;
+    for (const key of sets[0].path) node = (node as Record<string, unknown>)[key];
+    expect(typeof node).toBe("number");
+    expect(Number(sets[0].value)).toBe(jaegerMaxTraces(ARGS.resources.memoryLimit));
+  });
+
+  test("the bound fits the limit, Jaeger's default does not: 12000 traces under 512Mi", () => {
+    const limit = bytes(LIMITS.jaeger.memory);
+    const max = jaegerMaxTraces(LIMITS.jaeger.memory);
+    expect(max).toBe(12000);
+    expect(footprint(max)).toBeLessThanOrEqual(limit);
+    expect(footprint(max + 1000)).toBeGreaterThan(limit);
+    expect(
+      footprint(ALL_IN_ONE.extensions.jaeger_storage.backends.some_storage.memory.max_traces),
+    ).toBeGreaterThan(limit);
+  });
+
+  test("the bound follows the limit; a limit below the UI's deepest search is refused", () => {
+    expect(jaegerMaxTraces("1Gi")).toBeGreaterThan(2 * jaegerMaxTraces("512Mi"));
+    expect(footprint(jaegerMaxTraces("1Gi"))).toBeLessThanOrEqual(bytes("1Gi"));
+    expect(() => jaegerMaxTraces("160Mi")).toThrow(/160Mi keeps 1000 traces; at least 1500/);
+    expect(() => jaegerMaxTraces("0.5Gi")).toThrow(/expected Ki, Mi or Gi/);
   });
 });
 
@@ -167,6 +234,16 @@ describeWithReference("Jaeger against the jaeger chart", () => {
       "app.kubernetes.io/instance": release().inputs.name,
       "app.kubernetes.io/component": "all-in-one",
     });
+  });
+
+  test("the chart passes jaeger.args to the container, and --config only with a userconfig", () => {
+    const source = chartSource("jaeger", ARGS.chartVersion);
+    if (!source) return; // The complete chart is in ../shared/chart-sources or the upstream:fetch cache.
+    const deploy = readFileSync(join(source, "templates", "jaeger", "jaeger-deploy.yaml"), "utf8");
+    const args = deploy.slice(deploy.indexOf("args:"), deploy.indexOf("ports:"));
+    expect(args).toContain("{{- range $arg := .Values.jaeger.args }}");
+    expect(args).toMatch(/\{\{- if \.Values\.userconfig \}\}\s*- "--config"/);
+    expect(defaults().jaeger.args).toEqual([]);
   });
 
   test("the pod, as the chart renders it, passes the restricted profile", () => {

@@ -40,6 +40,11 @@ describe.each(ALL)("rate limits in %s", (v) => {
       if (!limit) continue;
       for (const w of workloadsIn(run(), n))
         for (const labels of podLabelSets(w)) expect(selects(selectorOf(filters[0]), labels)).toBe(true);
+      // Before the router, so after RBAC: a caller the AuthorizationPolicies refuse spends no token
+      // (istio/istio 1.31.0-rc.0 listener_builder.go puts RBAC before it, "Router filter must be last").
+      expect(filters[0].inputs.spec.configPatches[0].match.listener.filterChain.filter.subFilter).toEqual({
+        name: "envoy.filters.http.router",
+      });
       // The bucket holds the burst and refills the rate every second.
       expect(bucketOf(filters[0])).toEqual({
         max_tokens: limit.burst,
