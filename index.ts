@@ -9,6 +9,7 @@ import { Egress } from "./components/egress";
 import { Kiali } from "./components/kiali";
 import { MeshSecurity } from "./components/mesh-security";
 import { Namespaces } from "./components/namespaces";
+import { NetworkIsolation } from "./components/network-isolation";
 import { Observability } from "./components/observability";
 import { programOwnsItsFields } from "./components/ownership";
 import { PingpongService } from "./components/pingpong-service";
@@ -54,6 +55,15 @@ function pingpong() {
   // The pingpong namespaces wait for istiod and istio-cni: pods created earlier would start without a sidecar.
   const afterIstio = { ...onCluster, dependsOn: controlPlane };
   const ns = new Namespaces("namespaces", { namespaces: p.namespaces }, afterIstio);
+  // No pod of the three namespaces sends anywhere a policy does not name, so the egress gateway is the
+  // way out of the cluster (the pingpong pods' own policies come with their instances).
+  const network = p.network;
+  const isolation = network
+    ? (["a", "b", "c"] as const).map(
+        (key) =>
+          new NetworkIsolation(`network-${key}`, { namespace: ns.names[key], pods: network[key] }, onCluster),
+      )
+    : [];
   const appCert = {
     namespaces: forEachInstance((key) => ns.names[key]),
     ...certs.server,
@@ -159,8 +169,8 @@ function pingpong() {
     outsideNamespace: ns.names.c,
     trustDomain: s.mesh.trustDomain,
     // What the checks prove changes with these: the plan's checks carry the egress hosts and limits.
-    triggers: [image.ref, certs.caCertPem, security.policyFingerprint, p.edge.mode, p.checks],
-    dependsOn: [svc.a, svc.b, security, ...[egress, limits].filter((c) => c !== undefined)],
+    triggers: [image.ref, certs.caCertPem, security.policyFingerprint, p.edge.mode, p.checks, p.network],
+    dependsOn: [svc.a, svc.b, security, ...isolation, ...[egress, limits].filter((c) => c !== undefined)],
     pullCredentials,
   };
   const verification = p.checks.length > 0 ? new Verification("verification", verify, onCluster) : undefined;

@@ -5,6 +5,9 @@ import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-securi
 
 const COMPONENT = "verification";
 
+/** What the toolbox's Deployment selects its pod by, and its NetworkPolicy too. */
+export const TOOLBOX_POD_LABELS: Record<string, string> = { app: "toolbox" };
+
 export interface ToolboxArgs {
   namespace: pulumi.Input<string>;
   image: string;
@@ -19,14 +22,14 @@ export class Toolbox extends pulumi.ComponentResource {
 
   constructor(name: string, args: ToolboxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pingpong:verification:Toolbox", name, {}, opts);
-    const labels = { ...standardLabels("toolbox", COMPONENT), app: "toolbox" };
+    const labels = { ...standardLabels("toolbox", COMPONENT), ...TOOLBOX_POD_LABELS };
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
         metadata: { name: "toolbox", namespace: args.namespace, labels },
         spec: {
           replicas: 1,
-          selector: { matchLabels: { app: "toolbox" } },
+          selector: { matchLabels: TOOLBOX_POD_LABELS },
           template: {
             metadata: { labels: { ...labels, "sidecar.istio.io/inject": "false" } },
             spec: {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_PATHS } from "../app/src/contract";
-import { componentLabels, standardLabels } from "./labels";
+import { LABEL_KEYS, componentLabels, standardLabels } from "./labels";
 import { proxyConfigAnnotation } from "./mesh";
 import { spiffeId, type Identity } from "./mesh-security";
 import { pullSecret, type PullCredentials } from "./pull-secret";
@@ -13,6 +13,14 @@ const COMPONENT = "verification";
 
 /** Labels of verification pods; NetworkPolicies let them call pingpong like the real peer. */
 export const VERIFIER_LABELS: Record<string, string> = componentLabels(COMPONENT);
+
+/**
+ * The labels of one check's pods: the verifiers' and the check's name, so that a NetworkPolicy of
+ * its own says what that check's pod may reach (the egress checks' only the egress gateway).
+ */
+export function checkPodLabels(check: string): Record<string, string> {
+  return { ...VERIFIER_LABELS, [LABEL_KEYS.instance]: check };
+}
 
 /** One expectation as the plan states it: from where, to which instance, what must happen. */
 export interface CheckSpec<K extends string = string> {
@@ -218,7 +226,7 @@ export class Verification extends pulumi.ComponentResource {
             activeDeadlineSeconds: JOB_DEADLINE_SECONDS,
             template: {
               metadata: {
-                labels: { ...VERIFIER_LABELS, "sidecar.istio.io/inject": String(check.inMesh) },
+                labels: { ...checkPodLabels(check.name), "sidecar.istio.io/inject": String(check.inMesh) },
                 annotations,
               },
               spec: {

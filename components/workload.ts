@@ -2,7 +2,16 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_PORTS, ENV, PATHS } from "../app/src/contract";
 import { LABEL_KEYS, standardLabels } from "./labels";
-import { CLUSTER_DNS, ISTIO, proxyConfigAnnotation } from "./mesh";
+import { ISTIO, proxyConfigAnnotation } from "./mesh";
+import {
+  allowanceRule,
+  dnsEgress,
+  istiodEgress,
+  peer,
+  tcp,
+  type AllowedPeer,
+  type EgressAllowance,
+} from "./network-isolation";
 import { restrictedContainerSecurity, restrictedPodSecurity } from "./pod-security";
 import type { LogLevel, Resources, SpreadPolicy } from "./types";
 
@@ -211,33 +220,22 @@ export function servicePorts(scheme: Scheme = "http"): k8s.types.input.core.v1.S
   ];
 }
 
-/** A peer allowed to reach the app's http port: pods matching `podLabels` in `namespace` (all pods when omitted). */
-export interface AllowedPeer {
-  namespace: Input<string>;
-  podLabels?: Record<string, string>;
-}
+export type { AllowedPeer } from "./network-isolation";
 
-const byNamespace = (ns: Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": ns } });
-
-/**
- * Only the traffic the service needs: its callers on the http port, Prometheus on the metrics and
- * sidecar ports; out to cluster DNS, istiod and the peers it pings.
- */
 /** Who may reach the app and whom it may reach, beyond cluster DNS and istiod. */
 export interface NetworkRules {
   callers: AllowedPeer[];
   scrapers: AllowedPeer[];
   pingTargets: AllowedPeer[];
-  /** Further destinations of the pod (its sidecar's, e.g. the egress gateway or the span collector); any destination when `to` is absent. */
-  egress?: Array<{ to?: AllowedPeer[]; port: number }>;
+  /** Further destinations of the pod (its sidecar's, e.g. the egress gateway or the span collector). */
+  egress?: EgressAllowance[];
 }
 
+/**
+ * Only the traffic the service needs: its callers on the http port, Prometheus on the metrics and
+ * sidecar ports; out to cluster DNS, istiod, the peers it pings and what its sidecar sends to.
+ */
 export function networkPolicySpec(args: NetworkRules & { version?: string }): NetworkPolicySpec {
-  const peer = (p: AllowedPeer) => ({
-    namespaceSelector: byNamespace(p.namespace),
-    ...(p.podLabels ? { podSelector: { matchLabels: p.podLabels } } : {}),
-  });
-  const tcp = (port: number | string) => ({ protocol: "TCP", port });
   const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [];
   if (args.callers.length > 0) ingress.push({ from: args.callers.map(peer), ports: [tcp(PORTS.http.port)] });
   if (args.scrapers.length > 0) {
@@ -246,31 +244,10 @@ export function networkPolicySpec(args: NetworkRules & { version?: string }): Ne
       ports: [tcp(PORTS.metrics.port), tcp(ISTIO.agentPort), tcp(ISTIO.envoyStatsPort)],
     });
   }
-  const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = [
-    {
-      to: [
-        {
-          namespaceSelector: byNamespace(CLUSTER_DNS.namespace),
-          podSelector: { matchLabels: CLUSTER_DNS.podLabels },
-        },
-      ],
-      ports: [
-        { protocol: "UDP", port: CLUSTER_DNS.port },
-        { protocol: "TCP", port: CLUSTER_DNS.port },
-      ],
-    },
-    {
-      to: [
-        { namespaceSelector: byNamespace(ISTIO.namespace), podSelector: { matchLabels: ISTIO.istiodLabels } },
-      ],
-      ports: [tcp(ISTIO.xdsPort)],
-    },
-  ];
+  const egress = [dnsEgress(), istiodEgress()];
   if (args.pingTargets.length > 0)
-    egress.push({ to: args.pingTargets.map(peer), ports: [tcp(PORTS.http.port)] });
-  for (const rule of args.egress ?? []) {
-    egress.push({ ...(rule.to ? { to: rule.to.map(peer) } : {}), ports: [tcp(rule.port)] });
-  }
+    egress.push(allowanceRule({ to: args.pingTargets, port: PORTS.http.port }));
+  egress.push(...(args.egress ?? []).map(allowanceRule));
   return {
     podSelector: { matchLabels: args.version ? selectorLabels(args.version) : serviceSelector() },
     policyTypes: ["Ingress", "Egress"],

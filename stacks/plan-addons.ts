@@ -5,7 +5,7 @@ import { LIMITS, withLimits } from "../components/sizes";
 import type { OutboundTrafficPolicy, Requests, Resources } from "../components/types";
 import { grafanaUrl, prometheusUrl } from "../components/observability";
 import { serviceSelector } from "../components/workload";
-import type { CheckPlan, EdgePlan, InstanceKey, PodsRef } from "./plan";
+import type { AllowedEgress, CheckPlan, EdgePlan, InstanceKey } from "./plan";
 import { INSTANCES, type Settings } from "./settings";
 
 /** The plan of the mesh's add-ons: tracing, Kiali, egress, rate limits, progressive delivery. */
@@ -150,16 +150,38 @@ export function addonsPlan(s: Settings, edge: EdgePlan): AddonsPlan {
 }
 
 /** Where the pingpong pods' sidecars send, beyond DNS, istiod and the peer: the egress gateway and the span collector. */
-export function sidecarEgress(a: AddonsPlan): Array<{ to?: PodsRef[]; port: number }> {
-  const rules: Array<{ to?: PodsRef[]; port: number }> = [];
-  if (a.egress && a.egress.hosts.length > 0) {
-    rules.push({ to: [{ namespace: a.egress.namespace, podLabels: a.egress.podLabels }], port: EGRESS_PORT });
-  }
+export function sidecarEgress(a: AddonsPlan): AllowedEgress[] {
+  return [...gatewayEgress(a), ...tracingEgress(a)];
+}
+
+/** The egress gateway's pods on the port the mesh routes the listed hosts to; nothing without hosts. */
+export function gatewayEgress(a: AddonsPlan): AllowedEgress[] {
+  if (!a.egress || a.egress.hosts.length === 0) return [];
+  return [{ to: [{ namespace: a.egress.namespace, podLabels: a.egress.podLabels }], port: EGRESS_PORT }];
+}
+
+/**
+ * The namespace of a cluster Service's DNS name, `<service>.<namespace>.svc` or the same in the
+ * default cluster domain (`.svc.cluster.local`); undefined for any other host, which may be outside
+ * the cluster (a host under another cluster domain is taken for one).
+ */
+export function serviceNamespace(host: string): string | undefined {
+  const label = "[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?";
+  return new RegExp(`^${label}\\.(${label})\\.svc(?:\\.cluster\\.local)?$`).exec(host)?.[1];
+}
+
+/**
+ * The span collector, where a sidecar sends its spans: the Jaeger the stack installs, or the
+ * external collector's namespace when its host is a cluster Service's name. A NetworkPolicy cannot
+ * name a host, so a collector outside the cluster is allowed as its port, to any address.
+ */
+export function tracingEgress(a: AddonsPlan): AllowedEgress[] {
   if (a.tracing?.jaeger)
-    rules.push({ to: [{ namespace: a.tracing.jaeger.namespace }], port: JAEGER_PORTS.otlpGrpc });
-  // An external collector's namespace (or address outside the cluster) is not known: its port, anywhere.
-  if (a.tracing?.collector) rules.push({ port: a.tracing.collector.port });
-  return rules;
+    return [{ to: [{ namespace: a.tracing.jaeger.namespace }], port: JAEGER_PORTS.otlpGrpc }];
+  const collector = a.tracing?.collector;
+  if (!collector) return [];
+  const namespace = serviceNamespace(collector.host);
+  return [namespace ? { to: [{ namespace }], port: collector.port } : { port: collector.port }];
 }
 
 /**

@@ -19,6 +19,7 @@ import type { TrafficArgs } from "../components/traffic";
 import { addonChecks, addonsPlan, sidecarEgress, type AddonsPlan } from "./plan-addons";
 import { certificateHosts, type CertificatesPlan } from "./plan-certificates";
 import { componentPlan } from "./plan-components";
+import { networkPlan, type NetworkPlan } from "./plan-network";
 import type { ImagePlan } from "./plan-image";
 import { INSTANCES, type Instance, type Settings } from "./settings";
 
@@ -49,6 +50,13 @@ export type Caller =
 export interface PodsRef {
   namespace: string;
   podLabels?: Record<string, string>;
+}
+
+/** A destination of a pod on a TCP port: pods, addresses outside the cluster, or (neither) any address. */
+export interface AllowedEgress {
+  to?: PodsRef[];
+  cidrs?: string[];
+  port: number;
 }
 
 /** Where HTTPS from outside ends, and what follows from it. */
@@ -94,7 +102,7 @@ export interface InstancePlan {
     callers: PodsRef[];
     scrapers: PodsRef[];
     pingTargets: PodsRef[];
-    egress: Array<{ to?: PodsRef[]; port: number }>;
+    egress: AllowedEgress[];
   };
 }
 
@@ -127,6 +135,8 @@ export interface Plan extends ComponentPlan {
   edge: EdgePlan;
   instances: Record<InstanceKey, InstancePlan>;
   checks: CheckPlan[];
+  /** Every other pod's egress in the three namespaces, which deny it by default; absent without NetworkPolicies. */
+  network?: NetworkPlan;
 }
 
 const httpsUrls = (hosts: string[]) => hosts.map((h) => `https://${h}${PATHS.ping}`);
@@ -269,5 +279,6 @@ export function plan(s: Settings): Plan {
     edge,
     instances: { a: instance("a"), b: instance("b") },
     checks,
+    network: networkPlan(s, addons, checks),
   };
 }

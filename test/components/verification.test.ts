@@ -1,7 +1,9 @@
 import { parseProbeArgs } from "../../app/src/probe-args";
 import { spiffeId } from "../../components/mesh-security";
 import {
+  VERIFIER_LABELS,
   Verification,
+  checkPodLabels,
   resolveCheck,
   type CheckEndpoint,
   type CheckSpec,
@@ -125,6 +127,16 @@ describe("the Jobs", () => {
     const probe = parseProbeArgs(spec.containers[0].args.slice(1));
     expect(probe.cacert?.startsWith(`${mount.mountPath}/`)).toBe(true);
     expect(podOf(jobOf(run, "c-to-a")).spec.volumes).toBeUndefined();
+  });
+
+  test("each check's pods carry its name beside the verifiers' labels: a NetworkPolicy can select one check's pods", () => {
+    for (const c of CHECKS) {
+      const labels = podOf(jobOf(run, c.name)).metadata.labels;
+      expect(labels).toMatchObject(checkPodLabels(c.name));
+      expect(labels).toMatchObject(VERIFIER_LABELS);
+    }
+    const [a, b] = CHECKS.map((c) => checkPodLabels(c.name));
+    expect(Object.entries(a).every(([k, v]) => b[k] === v)).toBe(false);
   });
 
   test("a Job is never retried, and the results name each check", () => {

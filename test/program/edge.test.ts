@@ -10,16 +10,8 @@ import {
   type ProgramRun,
 } from "../support/program";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
-import {
-  T,
-  fqdn,
-  ingressPeers,
-  namespacePeer,
-  release,
-  releaseNamespace,
-  servicePorts,
-  type Json,
-} from "./lookup";
+import { T, fqdn, namespacePeer, release, releaseNamespace, servicePorts, type Json } from "./lookup";
+import { instanceIngressPeers } from "./netpol";
 
 /**
  * HTTPS from outside, as the program wires it: at the Istio gateway (the stack files) or at an
@@ -107,7 +99,7 @@ describe.each(["dev", "prod"] as const)("HTTPS at the Istio gateway in %s", (v) 
   });
 
   test("the NetworkPolicy of pingpong-a admits the gateway release's namespace", () => {
-    const from = ingressPeers(oneIn(run(), T.networkPolicy, s().namespaces.a));
+    const from = instanceIngressPeers(run(), s().namespaces.a);
     expect(from).toContainEqual(namespacePeer(releaseNamespace(gatewayRelease())));
   });
 });
@@ -149,7 +141,7 @@ describe("HTTPS at an Ingress controller (tlsTermination=ingress)", () => {
   });
 
   test("pingpong-a's NetworkPolicy admits the controller's namespace, not the gateway's", () => {
-    const from = ingressPeers(oneIn(run(), T.networkPolicy, s().namespaces.a));
+    const from = instanceIngressPeers(run(), s().namespaces.a);
     expect(from).toContainEqual(namespacePeer(s().tls.ingressController.namespace));
     expect(from).not.toContainEqual(namespacePeer(releaseNamespace(ingressRelease(run(), s()))));
   });

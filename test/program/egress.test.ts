@@ -5,7 +5,7 @@ import { describeWithReference } from "../support/reference";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
 import { T, release, type Json } from "./lookup";
 import { allServices, serviceAt } from "./links";
-import { egressAllowed } from "./netpol";
+import { appPods, egressAllowed } from "./netpol";
 import { workloadsIn } from "./workloads";
 
 /**
@@ -104,15 +104,20 @@ describeWithReference("the pingpong pods' way out through the egress gateway", (
         const forwarded = service!.ports.find((p) => p.port === d.port.number)!;
         return forwarded.targetPort ?? forwarded.port;
       });
-      for (const n of pingpongNamespaces(settings[v])) {
+      for (const from of pingpongNamespaces(settings[v]).flatMap((n) => appPods(run, n))) {
+        const n = from.namespace;
         for (const port of podPorts)
-          expect({ n, port, allowed: egressAllowed(run, n, pods, port) }).toEqual({ n, port, allowed: true });
+          expect({ n, port, allowed: egressAllowed(run, from, pods, port) }).toEqual({
+            n,
+            port,
+            allowed: true,
+          });
         if (hosts.length === 0) {
           // Nothing routes there: the sidecars have no business with the gateway's pods on any port.
           const served = allServices(run).filter((x) => x.createdBy === gateway.name);
           expect(served).toHaveLength(1);
           for (const p of served[0].ports)
-            expect(egressAllowed(run, n, pods, p.targetPort ?? p.port)).toBe(false);
+            expect(egressAllowed(run, from, pods, p.targetPort ?? p.port)).toBe(false);
         }
       }
     },

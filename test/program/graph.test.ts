@@ -28,7 +28,10 @@ const BASE_TYPES: Record<string, number> = {
   [T.service]: 2,
   // Both instances and the toolbox in pingpong-c.
   [T.deployment]: 3,
-  [T.networkPolicy]: 2,
+  // Each instance's own; per namespace (pingpong-a, -b, -c) a default-deny egress policy, and the
+  // egress of the other pods: the toolbox and each verification Job (a-to-b, c-to-a, c-to-b).
+  "pingpong:network:NetworkIsolation": 3,
+  [T.networkPolicy]: 2 + 3 + 1 + 3,
   [T.role]: 3,
   [T.roleBinding]: 3,
   // Istio: base, istiod, cni, gateway.
@@ -109,6 +112,8 @@ const DELIVERY = {
   [T.rollout]: 1,
   [T.deployment]: -1,
   [T.service]: 1,
+  // Where the acceptance probe may send.
+  [T.networkPolicy]: 1,
 };
 const EXPECTED_TYPES: Record<Env, Record<string, number>> = {
   dev: plus(
@@ -121,8 +126,8 @@ const EXPECTED_TYPES: Record<Env, Record<string, number>> = {
     JAEGER,
     KIALI,
     DELIVERY,
-    // Verification of the add-ons: a-to-egress-0 (internetAccess) and a-to-b-burst.
-    { [T.job]: 2 },
+    // Verification of the add-ons: a-to-egress-0 (internetAccess) and a-to-b-burst, each with its policy.
+    { [T.job]: 2, [T.networkPolicy]: 2 },
   ),
   prod: plus(
     BASE_TYPES,
@@ -140,8 +145,8 @@ const EXPECTED_TYPES: Record<Env, Record<string, number>> = {
     // No hosts listed: the gateway and its allow-nothing policy only.
     EGRESS_GATEWAY,
     rateLimits(3),
-    // Verification of the add-ons: a-to-unlisted (REGISTRY_ONLY) and a-to-b-burst.
-    { [T.job]: 2 },
+    // Verification of the add-ons: a-to-unlisted (REGISTRY_ONLY) and a-to-b-burst, each with its policy.
+    { [T.job]: 2, [T.networkPolicy]: 2 },
   ),
 };
 

@@ -75,9 +75,6 @@ export function serviceOfUrl(run: ProgramRun, url: string): { service: Recorded;
 export const servicePorts = (svc: Recorded): number[] =>
   (svc.inputs.spec.ports as Array<{ port: number }>).map((p) => p.port);
 
-/** Sources a NetworkPolicy's ingress rules admit. */
-export const ingressPeers = (policy: Recorded): Json[] =>
-  policy.inputs.spec.ingress.flatMap((r: Json) => r.from);
 /** The NetworkPolicy peer of every pod in namespace `n`. */
 export const namespacePeer = (n: string) => ({
   namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } },

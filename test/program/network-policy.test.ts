@@ -1,21 +1,17 @@
-import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PORTS } from "../../components/workload";
 import type { Settings } from "../../stacks/settings";
-import { oneIn, selects, type ProgramRun } from "../support/program";
-import { T } from "./lookup";
+import { selects, type ProgramRun } from "../support/program";
 import {
   ENVS,
   SIDES,
-  as,
   containerOf,
-  must,
   namedPorts,
   renderStacks,
   templateLabels,
   workloadOf,
   type Env,
 } from "./models";
-import { admits, namespaceLabelsIn, type Pod } from "./netpol";
+import { admits, instancePolicy, namespaceLabelsIn, type Pod } from "./netpol";
 import { podLabelSets, workloadIn } from "./workloads";
 
 /**
@@ -35,8 +31,7 @@ describe.each(ENVS)("%s", (env) => {
     test("NetworkPolicy: selected pods only take the peer, pingpong-c and the monitoring namespace, and reach DNS, istiod and the peer", () => {
       const { namespaces } = settings[env];
       const [namespace, peer] = [namespaces[key], namespaces[peerKey]];
-      const policy = as<INetworkPolicy>(oneIn(run(), T.networkPolicy, namespace)).spec;
-      const spec = must(policy, "NetworkPolicy spec");
+      const spec = instancePolicy(run(), namespace);
       const self = workloadOf(run(), namespace);
       const peerDeployment = workloadOf(run(), peer);
       const selfPorts = namedPorts(containerOf(self));

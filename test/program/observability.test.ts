@@ -2,6 +2,7 @@ import type { Settings } from "../../stacks/settings";
 import { inNamespace, nameOf, namespaceOf, ofType, type ProgramRun, type Recorded } from "../support/program";
 import { chartFullname } from "../support/chart-services";
 import { runVariants } from "../support/variants";
+import { instancePolicy } from "./netpol";
 import { instanceService, podLabelSets, workloadIn } from "./workloads";
 import { T } from "../support/tokens";
 
@@ -127,9 +128,8 @@ describe.each(["dev", "prod"] as const)("PodMonitors in %s", (v) => {
 
   test("each NetworkPolicy lets the monitoring namespace reach 15020 on the pods the PodMonitor selects", () => {
     for (const n of pingpongNamespaces(s())) {
-      const [policy] = inNs(run(), T.networkPolicy, n);
+      const spec = instancePolicy(run(), n);
       const [monitor] = inNs(run(), T.podMonitor, n);
-      const spec = policy.inputs.spec;
       // The policy applies to the scraped pods.
       expect(
         selects(spec.podSelector.matchLabels as Labels, monitor.inputs.spec.selector.matchLabels as Labels),

@@ -9,10 +9,11 @@ import {
   type DeclaredPort,
 } from "../support/charts";
 import { kindNodeImage } from "../support/kind";
-import { inNamespace, nameOf, namespaceOf, ofType, type ProgramRun, type Recorded } from "../support/program";
+import { nameOf, namespaceOf, ofType, type ProgramRun, type Recorded } from "../support/program";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
 import { describeWithReference } from "../support/reference";
 import { T, chartRelease as release } from "./lookup";
+import { instancePolicy } from "./netpol";
 import { workloadsIn } from "./workloads";
 
 /**
@@ -99,20 +100,17 @@ describeWithReference("Prometheus against the pods the injector builds", () => {
         expect(workloads.length).toBeGreaterThan(0);
         for (const d of workloads)
           expect(d.inputs.spec.template.metadata.annotations["prometheus.io/scrape"]).toBe("true");
-        const policies = inNamespace(run, T.networkPolicy, namespaceOf(m));
-        expect(policies.length).toBeGreaterThan(0);
-        for (const p of policies) {
-          const scraperPorts = p.inputs.spec.ingress
-            .filter((rule: Json) =>
-              rule.from.some(
-                (f: Json) =>
-                  f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ===
-                  settings[v].namespaces.monitoring,
-              ),
-            )
-            .flatMap((rule: Json) => rule.ports.map((port: Json) => port.port));
-          expect(scraperPorts).toContain(statusPort);
-        }
+        // The policy that says who may reach the scraped pods (the namespace's others are egress only).
+        const scraperPorts = (instancePolicy(run, namespaceOf(m)).ingress as Json[])
+          .filter((rule: Json) =>
+            rule.from.some(
+              (f: Json) =>
+                f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ===
+                settings[v].namespaces.monitoring,
+            ),
+          )
+          .flatMap((rule: Json) => rule.ports.map((port: Json) => port.port));
+        expect(scraperPorts).toContain(statusPort);
       }
     },
   );

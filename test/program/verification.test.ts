@@ -11,7 +11,8 @@ import {
   type Recorded,
 } from "../support/program";
 import { SHARED_VARIANTS, runVariants } from "../support/variants";
-import { T, ingressPeers, serviceOfUrl, type Json } from "./lookup";
+import { T, serviceOfUrl } from "./lookup";
+import { instanceIngressPeers } from "./netpol";
 import { instanceService, workloadIn, workloadsIn } from "./workloads";
 
 /**
@@ -154,8 +155,8 @@ describe.each(["dev", "prod", "dev-app"] as const)("verification Jobs in %s", (v
 
   test("pingpong-b's NetworkPolicy admits the verification pods of pingpong-a", () => {
     const podLabels = job(run(), "a-to-b").inputs.spec.template.metadata.labels;
-    const admitting = ingressPeers(oneIn(run(), T.networkPolicy, s().namespaces.b)).filter(
-      (p: Json) =>
+    const admitting = instanceIngressPeers(run(), s().namespaces.b).filter(
+      (p) =>
         p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === s().namespaces.a &&
         p.podSelector !== undefined &&
         selects(p.podSelector, podLabels),

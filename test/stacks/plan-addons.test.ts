@@ -90,13 +90,20 @@ describe("where the pods' sidecars may send", () => {
     expect(namespaces).not.toContain(s.egress.gateway!.namespace);
   });
 
-  test("to the Jaeger the stack installs, or to the external collector's port", () => {
+  test("to the Jaeger the stack installs, or to the external collector's port in its Service's namespace", () => {
     const [dev, ds] = planFor("dev");
     const jaeger = ds.observability.tracing as { namespace: string };
     expect(dev.instances.b.network!.egress.some((r) => r.to?.[0].namespace === jaeger.namespace)).toBe(true);
     const [prod, ps] = planFor("prod");
-    const collector = (ps.observability.tracing as { collector: { port: number } }).collector;
-    expect(prod.instances.b.network!.egress).toContainEqual({ port: collector.port });
+    const collector = (ps.observability.tracing as { collector: { host: string; port: number } }).collector;
+    // otel-collector.observability.svc.cluster.local: a cluster Service, in observability.
+    expect(prod.instances.b.network!.egress).toContainEqual({
+      to: [{ namespace: collector.host.split(".")[1] }],
+      port: collector.port,
+    });
+    // Outside the cluster a NetworkPolicy cannot name the host: its port, to any address.
+    const [outside] = planFor("prod", { tracingCollector: "otel.example.com:4317" });
+    expect(outside.instances.b.network!.egress).toContainEqual({ port: 4317 });
     // istiod names the external collector itself; the installed Jaeger's Service comes from its component.
     expect(prod.istio.tracing).toEqual(collector);
     expect(dev.istio.tracing).toBeUndefined();

@@ -32,7 +32,13 @@ test("networkPolicy=false drops the network rules and changes nothing else", () 
     expect(off.instances[key].network).toBeUndefined();
     expect(withoutNetwork(off.instances[key])).toEqual(withoutNetwork(on.instances[key]));
   }
-  expect({ ...off, instances: undefined }).toEqual({ ...on, instances: undefined });
+  expect(on.network).toBeDefined();
+  expect(off.network).toBeUndefined();
+  expect({ ...off, instances: undefined, network: undefined }).toEqual({
+    ...on,
+    instances: undefined,
+    network: undefined,
+  });
 });
 
 test("verification=false drops the checks and changes nothing else", () => {
@@ -40,7 +46,14 @@ test("verification=false drops the checks and changes nothing else", () => {
   const [on] = planFor("dev");
   expect(on.checks.length).toBeGreaterThan(0);
   expect(off.checks).toEqual([]);
-  expect({ ...off, checks: undefined }).toEqual({ ...on, checks: undefined });
+  // The checks' pods go, and with them their NetworkPolicies; every other pod keeps its own.
+  const policies = (p: Plan) => Object.values(p.network ?? {}).flat();
+  expect(policies(off)).toEqual(policies(on).filter((x) => !x.name.startsWith("verify-")));
+  expect({ ...off, checks: undefined, network: undefined }).toEqual({
+    ...on,
+    checks: undefined,
+    network: undefined,
+  });
 });
 
 test.each(["dev", "prod"])(
