@@ -25,6 +25,11 @@ export interface KeySpec<V extends Value = Value> {
   optional?: boolean;
   /** Unset is fine (the setting is absent) while this other key is set: it then stands for this one. */
   requiredUnless?: string;
+  /**
+   * With `optional`: unset is a problem while this other key has this value (the setting is needed
+   * only then), fine otherwise.
+   */
+  requiredWhen?: { key: string; is: Value };
   /** Integers: inclusive bounds, and what the number is ("a replica count"). */
   range?: { min: number; max: number; unit: string };
   /** Strings: every value allowed. */
@@ -89,12 +94,15 @@ export class Summary {
   constructor(readonly text: string) {}
 }
 
-/** A value as a problem about `spec`'s key shows it: its summary, if it has one; a secret, never. */
+/**
+ * A value as a problem about `spec`'s key shows it: its summary, if it has one; a secret, never
+ * (an empty one is shown: it has nothing to hide).
+ */
 export function shownValue(spec: KeySpec, value: Value | undefined): unknown {
   if (value === undefined) return undefined;
   const summary = spec.summary?.(value);
   if (summary !== undefined) return new Summary(summary);
-  return spec.secret ? new Summary("secret") : value;
+  return spec.secret && value !== "" ? new Summary("secret") : value;
 }
 
 /** A value as a problem shows it: JSON (strings quoted), <summary>, or <unset>. */

@@ -54,6 +54,7 @@ export const DELIVERY_KEYS = {
   loadBalancerHashHeader: str({
     description: "The header whose value picks the pod when loadBalancer is CONSISTENT_HASH.",
     optional: true,
+    requiredWhen: { key: "loadBalancer", is: "CONSISTENT_HASH" },
     valid: matches(/^[a-z0-9-]+$/),
     expected: "a lowercase HTTP header name",
   }),

@@ -15,6 +15,8 @@ import { between, bool, int, matches, oneOf, str } from "./key";
 const hours = (min: number, max: number) => between(min, max, "hours");
 const istioReplicas = (max: number) => between(1, max, "a replica count");
 const badHost = (v: string) => list(v).find((h) => !HOST_NAME.test(h));
+/** A host listed twice: the Gateway's server and the certificate would name it twice. */
+const repeatedHost = (v: string) => list(v).find((h, i, hosts) => hosts.indexOf(h) !== i);
 
 /** A PEM certificate setting: checked on its own at the time of `pulumi up`, shown by its summary. */
 const pemCertificate = (defect: (pem: string, now: number) => string) =>
@@ -113,17 +115,17 @@ export const MESH_KEYS = {
   }),
   ingressHosts: str({
     description: "Comma-separated host names served over HTTPS (no wildcards); the certificate covers them.",
-    default: {
-      dev: "pingpong.localtest.me",
-      staging: "pingpong.staging.example.com",
-      prod: "pingpong.example.com",
-    },
-    valid: (v: string) => list(v).length > 0 && badHost(v) === undefined,
-    expected: "comma-separated fully qualified host names, no wildcards",
+    // Outside dev no placeholder: a stack serves the names its stack file gives, or is refused.
+    default: { dev: "pingpong.localtest.me" },
+    valid: (v: string) => list(v).length > 0 && badHost(v) === undefined && repeatedHost(v) === undefined,
+    expected: "comma-separated fully qualified host names, no wildcards, each once",
     detail: (v: string) => {
       const bad = badHost(v);
-      if (bad === undefined) return "";
-      return `; ${JSON.stringify(bad)} ${bad.includes("*") ? "is a wildcard" : "is not one"}`;
+      if (bad !== undefined) {
+        return `; ${JSON.stringify(bad)} ${bad.includes("*") ? "is a wildcard" : "is not one"}`;
+      }
+      const repeated = repeatedHost(v);
+      return repeated === undefined ? "" : `; ${JSON.stringify(repeated)} is listed twice`;
     },
   }),
   ingressClassName: str({

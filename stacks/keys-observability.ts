@@ -16,6 +16,22 @@ const KIALI_KEY_BYTES = [16, 24, 32];
  */
 const SECRET_REFERENCE = /^secret:.+:.+/;
 
+/** What is wrong with a collector address (`; ...`), or "" when it is host:port. */
+export function collectorDefect(v: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(v);
+  if (scheme) return `; no scheme (${scheme[1]}://): host:port only`;
+  const colon = v.lastIndexOf(":");
+  const [host, port] = colon < 0 ? [v, ""] : [v.slice(0, colon), v.slice(colon + 1)];
+  // The sidecars dial it by name, and a single label would resolve in the caller's namespace only.
+  if (!HOST_NAME.test(host)) {
+    return `; the host ${JSON.stringify(host)} is not a lowercase DNS name with a dot`;
+  }
+  if (port === "") return "; the port is missing";
+  if (!/^\d+$/.test(port)) return `; the port ${JSON.stringify(port)} is not a number from 1 to 65535`;
+  if (Number(port) < 1 || Number(port) > 65535) return `; the port ${port} is not from 1 to 65535`;
+  return "";
+}
+
 export const OBSERVABILITY_KEYS = {
   monitoring: oneOf(MONITORING_MODES, {
     description:
@@ -59,11 +75,10 @@ export const OBSERVABILITY_KEYS = {
   tracingCollector: str({
     description: "OTLP/gRPC collector as host:port, when tracing is external.",
     optional: true,
-    valid: (v: string) => {
-      const m = /^(.+):(\d{1,5})$/.exec(v);
-      return m !== null && HOST_NAME.test(m[1]) && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
-    },
+    requiredWhen: { key: "tracing", is: "external" },
+    valid: (v: string) => collectorDefect(v) === "",
     expected: "host:port, e.g. otel-collector.observability.svc.cluster.local:4317",
+    detail: collectorDefect,
   }),
   traceSamplingPercent: int({
     description: "Percent of pings traced (the pinger's sampling decision, which every sidecar follows).",

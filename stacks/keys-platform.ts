@@ -19,12 +19,16 @@ export const PLATFORM_KEYS = {
       "Path to a kubeconfig file (or its contents). Default: the KUBECONFIG environment variable or ~/.kube/config.",
     secret: true,
     optional: true,
+    // Empty, the provider would fall back to KUBECONFIG or ~/.kube/config: unset says that plainly.
+    valid: (v: string) => v.trim() !== "",
+    expected: "the path of a kubeconfig file or its contents (unset: KUBECONFIG or ~/.kube/config)",
   }),
   kubeContext: str({
     description: "kubeconfig context of the target cluster.",
     // A local kind cluster (see stacks/kind/). Outside dev, never fall back to whatever context
-    // happens to be current on the deploying machine.
+    // happens to be current on the deploying machine; nor in dev, through an empty value.
     default: { dev: "kind-pingpong" },
+    valid: (v: string) => v.trim() !== "",
     expected: (environment) => `the kubeconfig context of the ${environment} cluster`,
   }),
   image: str({

@@ -10,6 +10,53 @@ export type Instance = (typeof INSTANCES)[number];
 const percentage = between(0, 100, "a percentage");
 const milliseconds = (min: number) => between(min, 600_000, "milliseconds");
 const seconds = between(1, 3600, "seconds");
+/**
+ * The retry conditions istiod's validation accepts in a VirtualService's retryOn (istio/istio
+ * pkg/config/validation/validation.go, supportedRetryOnPolicies and validateHTTPRetry): Envoy's
+ * x-envoy-retry-on policies, then its x-envoy-retry-grpc-on ones (Envoy's router filter reference,
+ * configuration/http/http_filters/router_filter), each as Envoy names it.
+ */
+const RETRY_ON = [
+  "5xx",
+  "gateway-error",
+  "reset",
+  "reset-before-request",
+  "connect-failure",
+  "envoy-ratelimited",
+  "retriable-4xx",
+  "refused-stream",
+  "retriable-status-codes",
+  "retriable-headers",
+  "http3-post-connect-failure",
+];
+const RETRY_GRPC_ON = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"];
+
+/**
+ * The HTTP status codes istiod takes in retryOn: a number Go's net/http.StatusText has a text for
+ * (validateHTTPRetry), as [first, last] ranges of Go's net/http status.go.
+ */
+const KNOWN_STATUS_CODES = [
+  [100, 103],
+  [200, 208],
+  [226, 226],
+  [300, 305],
+  [307, 308],
+  [400, 418],
+  [421, 426],
+  [428, 429],
+  [431, 431],
+  [451, 451],
+  [500, 508],
+  [510, 511],
+] as const;
+
+const isStatusCode = (c: string) =>
+  /^\d{3}$/.test(c) && KNOWN_STATUS_CODES.some(([first, last]) => +c >= first && +c <= last);
+
+/** The entries of a retryOn value (split on commas as istiod splits them, untrimmed) it does not accept. */
+export const unknownRetryConditions = (v: string): string[] =>
+  v.split(",").filter((c) => !RETRY_ON.includes(c) && !RETRY_GRPC_ON.includes(c) && !isStatusCode(c));
+
 /** dev's value, then the one staging and prod share. */
 const devElse = <V>(dev: V, production: V) => ({ dev, staging: production, prod: production });
 
@@ -72,10 +119,15 @@ export const TRAFFIC_KEYS = {
     range: milliseconds(10),
   }),
   retryOn: str({
-    description: "Envoy retry conditions, e.g. connect-failure,refused-stream,unavailable,cancelled,5xx.",
+    description:
+      "Envoy retry conditions (x-envoy-retry-on and x-envoy-retry-grpc-on policies, or HTTP status codes), e.g. connect-failure,refused-stream,unavailable,cancelled,5xx.",
     default: "connect-failure,refused-stream,unavailable,cancelled,5xx",
-    valid: matches(/^[a-z0-9-]+(,[a-z0-9-]+)*$/),
-    expected: "comma-separated Envoy retry conditions",
+    valid: (v: string) => unknownRetryConditions(v).length === 0,
+    expected: `comma-separated retry conditions Istio accepts (x-envoy-retry-on: ${RETRY_ON.join(", ")}; x-envoy-retry-grpc-on: ${RETRY_GRPC_ON.join(", ")}; or an HTTP status code such as 503)`,
+    detail: (v: string) =>
+      `; unknown: ${unknownRetryConditions(v)
+        .map((c) => JSON.stringify(c))
+        .join(", ")}`,
   }),
   outlierConsecutive5xx: int({
     description: "Circuit breaking: consecutive 5xx that eject an endpoint.",

@@ -74,8 +74,9 @@ export const WORKLOAD_KEYS = {
     range: between(100, 3_600_000, "milliseconds"),
   }),
   pingTimeoutMs: int({
-    description: "Timeout of one ping, in milliseconds.",
-    default: 2000,
+    description: "Timeout of one ping, in milliseconds; at most tickMs.",
+    // The pinger waits for one ping before the next: a longer timeout would skip ticks.
+    default: 1000,
     range: between(100, 600_000, "milliseconds"),
   }),
   shutdownTimeoutSeconds: int({

@@ -25,6 +25,40 @@ export interface KeyPass {
   given: ReadonlySet<ConfigKey>;
 }
 
+/**
+ * Edits (insertions, deletions, substitutions, swaps of two neighbours) between two strings, ignoring
+ * case: a key typed with the wrong case is one typo away from nothing.
+ */
+export function editDistance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  const d = Array.from({ length: x.length + 1 }, (_, i) => [i, ...Array<number>(y.length).fill(0)]);
+  for (let j = 1; j <= y.length; j++) d[0][j] = j;
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[x.length][y.length];
+}
+
+/**
+ * The known key an unknown one most likely misspells: the nearest by edit distance (the first in
+ * table order on a tie), when within one edit per four characters (at least one, at most three).
+ */
+export function closestKey(unknown: string): ConfigKey | undefined {
+  const within = Math.min(3, Math.max(1, Math.floor(unknown.length / 4)));
+  let best: { key: ConfigKey; distance: number } | undefined;
+  for (const key of KEYS) {
+    const distance = editDistance(unknown, key);
+    if (distance <= within && (best === undefined || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key;
+}
+
 /** A raw string as the key's type, or the problem with it. */
 function coerce(spec: KeySpec, raw: string): { value: Value } | { expected: string } {
   if (spec.type === "integer") {
@@ -45,6 +79,14 @@ function check(
   const spec = specOf(key);
   const value = merged[key];
   if (value === undefined) {
+    const when = spec.requiredWhen;
+    if (when !== undefined && merged[when.key as ConfigKey] === when.is) {
+      return problem(
+        key,
+        value,
+        `${expectedOf(spec, environment)}, because ${fullKey(when.key)} is ${when.is}`,
+      );
+    }
     const other = spec.requiredUnless as ConfigKey | undefined;
     if (spec.optional || (other !== undefined && merged[other] !== undefined)) return undefined;
     const instead = other === undefined ? "" : ` (or ${fullKey(other)} set instead)`;
@@ -78,7 +120,12 @@ export function readKeys(raw: Record<string, string>, stack: string): KeyPass {
     if (ns !== CONFIG_NAMESPACE) continue;
     if (!(key in TABLE)) {
       // The value is not shown: a misspelt secret key would otherwise print the secret.
-      problems.push(`${name}: unknown key; expected one of ${KEYS.join(", ")}`);
+      const near = closestKey(key ?? "");
+      problems.push(
+        near === undefined
+          ? `${name}: unknown key; expected a key of the settings table (docs/configuration.md)`
+          : `${name}: unknown key; did you mean ${fullKey(near)}?`,
+      );
       continue;
     }
     const typed = coerce(specOf(key as ConfigKey), rawValue);

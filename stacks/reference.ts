@@ -1,6 +1,6 @@
 import { ENVIRONMENTS, defaultIn, type Environment, type KeySpec } from "./key";
 import { parseSettings, SettingsError } from "./settings";
-import { KEYS, specOf, type ConfigKey } from "./table";
+import { KEYS, requiredKeys, specOf, type RequiredKey } from "./table";
 
 /** What is generated from the settings table, and the command that writes it. */
 
@@ -54,26 +54,33 @@ function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...escaped.map(line)].join("\n");
 }
 
-/** Keys that have no default and must be set, with the environments where they must. */
-function requiredSentence(): string {
-  const byEnvironments = new Map<string, ConfigKey[]>();
-  for (const key of KEYS) {
-    const spec = specOf(key);
-    if (spec.optional) continue;
-    const where = ENVIRONMENTS.filter((e) => defaultIn(spec, e) === undefined);
-    if (where.length === 0) continue;
-    const label = joinAnd([...where]);
-    byEnvironments.set(label, [...(byEnvironments.get(label) ?? []), key]);
-  }
-  const parts = [...byEnvironments].map(([where, keys]) => `${joinAnd(keys.map(code))} in ${where}`);
-  const lead = "A dash (—) means no default: the key is then optional";
-  const standIns = KEYS.flatMap((key) => {
-    const other = specOf(key).requiredUnless;
-    return other === undefined ? [] : [` ${code(key)} is not needed when ${code(other)} is set.`];
+/** One required key as the reference names it, with what stands for it or when it is needed. */
+function requiredCell({ key, unless, while: when }: RequiredKey): string {
+  if (unless !== undefined) return `${code(key)} (unless ${code(unless)} is set)`;
+  if (when !== undefined) return `${code(key)} (while ${code(when.key)} is ${code(String(when.is))})`;
+  return code(key);
+}
+
+/** What a new stack of each environment must set, and the keys that a choice makes required. */
+function requiredSection(): string[] {
+  const rows = ENVIRONMENTS.map((environment) => {
+    const required = requiredKeys(environment);
+    return [environment, required.length === 0 ? "none" : required.map(requiredCell).join(", ")];
   });
-  const sentence =
-    parts.length === 0 ? `${lead}.` : `${lead}, except ${joinAnd(parts)}, which the stack file must set.`;
-  return `${sentence}${standIns.join("")}`;
+  const conditional = KEYS.flatMap((key) => {
+    const when = specOf(key).requiredWhen;
+    return when === undefined
+      ? []
+      : [`${code(key)} is required whenever ${code(when.key)} is ${code(String(when.is))}`];
+  });
+  return [
+    "A dash (—) means no default. What a new stack must set in each environment, since the",
+    "environment has no default for it (a stack that leaves one of these unset is refused):",
+    "",
+    markdownTable(["environment", "keys the stack file must set"], rows),
+    "",
+    ...(conditional.length === 0 ? [] : [`Whatever the environment, ${joinAnd(conditional)}.`]),
+  ];
 }
 
 /** What a stack with a disruption budget as high as its autoscaler floor is told. */
@@ -82,6 +89,7 @@ function exampleError(): string {
     "pingpong:kubeContext": "platform-prod",
     "pingpong:registry": "ghcr.io/acme",
     "pingpong:tracingCollector": "otel-collector.observability.svc.cluster.local:4317",
+    "pingpong:ingressHosts": "pingpong.example.com",
     "pingpong:pdbMinAvailable": "3",
   };
   try {
@@ -110,7 +118,7 @@ export function configurationReference(): string {
     "default the stack name), so a stack `prod-eu` with `pingpong:environment: prod` inherits prod's.",
     "A stack file (`Pulumi.<stack>.yaml`) holds only what differs from its environment's defaults.",
     "",
-    requiredSentence(),
+    ...requiredSection(),
     "",
     "Settings are read, typed and validated in `stacks/` only, before the program registers any",
     "resource. Unknown keys, wrong types, values out of range and impossible combinations stop it,",

@@ -29,14 +29,8 @@ const needsHttpAtSidecars = <K extends "tracing" | "rateLimitRequestsPerSecond" 
   ]);
 
 export const DELIVERY_RULES: Rule[] = [
+  // Required with external tracing: its row says so (requiredWhen).
   rule(["tracing", "tracingCollector"], (v) => [
-    v.tracing === "external" &&
-      v.tracingCollector === undefined &&
-      problem(
-        "tracingCollector",
-        undefined,
-        `host:port of an OTLP/gRPC collector, because ${k("tracing")} is external`,
-      ),
     v.tracing !== "external" &&
       v.tracingCollector !== undefined &&
       problem(
@@ -67,14 +61,8 @@ export const DELIVERY_RULES: Rule[] = [
         `empty while ${k("egressGateway")} is false: listed hosts are reached through it`,
       ),
   ]),
+  // Required with CONSISTENT_HASH: its row says so (requiredWhen).
   rule(["loadBalancer", "loadBalancerHashHeader"], (v) => [
-    v.loadBalancer === "CONSISTENT_HASH" &&
-      v.loadBalancerHashHeader === undefined &&
-      problem(
-        "loadBalancerHashHeader",
-        undefined,
-        `a header name, because ${k("loadBalancer")} is CONSISTENT_HASH`,
-      ),
     v.loadBalancer !== "CONSISTENT_HASH" &&
       v.loadBalancerHashHeader !== undefined &&
       problem(
@@ -83,7 +71,15 @@ export const DELIVERY_RULES: Rule[] = [
         `unset unless ${k("loadBalancer")} is CONSISTENT_HASH`,
       ),
   ]),
-  rule(["rateLimitRequestsPerSecond", "rateLimitBurst"], (v) => [
+  rule(["rateLimitRequestsPerSecond", "rateLimitBurst"], (v, given) => [
+    // The environment's default burst is not a choice; a burst the stack sets with no limit is.
+    v.rateLimitRequestsPerSecond === 0 &&
+      given.has("rateLimitBurst") &&
+      problem(
+        "rateLimitBurst",
+        v.rateLimitBurst,
+        `unset while ${k("rateLimitRequestsPerSecond")} is 0: no rate limit reads it`,
+      ),
     v.rateLimitRequestsPerSecond > 0 &&
       v.rateLimitBurst < v.rateLimitRequestsPerSecond &&
       problem(

@@ -4,6 +4,7 @@ import { rule, type Rule } from "./rule";
 import { DELIVERY_RULES } from "./rules-delivery";
 import { IMAGE_RULES } from "./rules-image";
 import { INSTALL_RULES } from "./rules-install";
+import { NAMESPACE_RULES } from "./rules-namespaces";
 import { PKI_RULES } from "./rules-pki";
 import type { ConfigKey, Values } from "./table";
 
@@ -29,9 +30,6 @@ const requestWithinLimit = (
       problem(request, v[request], `at most ${k(limit)} (${v[limit]})`),
   ]);
 
-const INSTANCE_NAMESPACES = ["namespaceA", "namespaceB", "namespaceC"] as const;
-const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease", "istio-system"];
-
 /** A canary share without a canary would black-hole: no Deployment backs the v2 subset. */
 const needsCanary = (key: "trafficPercentV2" | "mirrorPercent") =>
   rule(["canaryInstances", key], (v) => [
@@ -42,27 +40,23 @@ const needsCanary = (key: "trafficPercentV2" | "mirrorPercent") =>
 
 export const RULES: Rule[] = [
   rule(["registryUsername", "registryPassword"], (v) => {
-    if ((v.registryUsername === undefined) === (v.registryPassword === undefined)) return [];
-    const [missing, set] =
-      v.registryUsername === undefined
-        ? ["registryUsername", "registryPassword"]
-        : ["registryPassword", "registryUsername"];
-    return [problem(missing, undefined, `a value, because ${set} is set`)];
+    const { registryUsername: username, registryPassword: password } = v;
+    if ((username === undefined) !== (password === undefined)) {
+      const [missing, set] =
+        username === undefined
+          ? ["registryUsername", "registryPassword"]
+          : ["registryPassword", "registryUsername"];
+      return [problem(missing, undefined, `a value, because ${set} is set`)];
+    }
+    // An empty credential beside the other would log in as nobody (or with no password).
+    return [
+      username === "" &&
+        problem("registryUsername", "", "a user name, not empty, because registryPassword is set"),
+      password === "" &&
+        problem("registryPassword", "", "a password or token, not empty, because registryUsername is set"),
+    ];
   }),
-  ...(
-    [
-      ["namespaceA", "namespaceB"],
-      ["namespaceA", "namespaceC"],
-      ["namespaceB", "namespaceC"],
-    ] as const
-  ).map(([x, y]) =>
-    rule([x, y], (v) => [v[x] === v[y] && problem(y, v[y], `a namespace different from ${k(x)}`)]),
-  ),
-  ...INSTANCE_NAMESPACES.map((key) =>
-    rule([key], (v) => [
-      RESERVED_NAMESPACES.includes(v[key]) && problem(key, v[key], `a namespace of its own, not ${v[key]}`),
-    ]),
-  ),
+  ...NAMESPACE_RULES,
   rule(["autoscaling", "hpaMinReplicas", "hpaMaxReplicas"], (v) => [
     v.autoscaling &&
       v.hpaMinReplicas > v.hpaMaxReplicas &&
@@ -84,6 +78,8 @@ export const RULES: Rule[] = [
   requestWithinLimit("cpuRequest", "cpuLimit", parseCpu),
   requestWithinLimit("memoryRequest", "memoryLimit", parseMemory),
   lessThan("drainDelaySeconds", "shutdownTimeoutSeconds"),
+  // One ping at a time: a ping that may outlast its tick delays the next one past the interval.
+  atMost("pingTimeoutMs", "tickMs"),
   // The chart would render an autoscaler with minReplicas above maxReplicas, which the API refuses.
   atMost("istiodReplicas", "istiodMaxReplicas"),
   atMost("gatewayMinReplicas", "gatewayMaxReplicas"),

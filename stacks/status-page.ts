@@ -136,30 +136,39 @@ export function renderStatusPage(outputs: unknown, now: Date = new Date()): stri
   ].join("\n");
 }
 
+/** The command that feeds the page its input, as the docs give it. */
+export const USAGE = "pulumi stack output --json | npm run --silent status-page > status.html";
+
 /**
  * `pulumi stack output --json | npm run --silent status-page > status.html`: reads the outputs
  * from stdin, writes the page to stdout; exits 1 with the field named when the outputs do not hold
- * a valid summary.
+ * a valid summary. Run from a terminal with nothing piped in, it would wait for input without a
+ * word: on a TTY it first says on stderr what it expects.
  */
 export async function main(
-  stdin: NodeJS.ReadableStream,
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean },
   stdout: NodeJS.WritableStream,
   now = new Date(),
+  stderr: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
+  if (stdin.isTTY)
+    stderr.write(
+      `status-page: reading stack outputs as JSON from stdin (end with Ctrl-D); usually: ${USAGE}\n`,
+    );
   let text = "";
   for await (const chunk of stdin) text += String(chunk);
   let outputs: unknown;
   try {
     outputs = JSON.parse(text);
   } catch (err) {
-    process.stderr.write(`status-page: stdin is not JSON (${(err as Error).message})\n`);
+    stderr.write(`status-page: stdin is not JSON (${(err as Error).message})\n`);
     return 1;
   }
   try {
     stdout.write(renderStatusPage(outputs, now));
     return 0;
   } catch (err) {
-    process.stderr.write(`status-page: ${(err as Error).message}\n`);
+    stderr.write(`status-page: ${(err as Error).message}\n`);
     return 1;
   }
 }

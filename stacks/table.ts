@@ -67,6 +67,29 @@ export function defaultsFor(environment: Environment): Partial<Record<ConfigKey,
   return out;
 }
 
+/** A key a new stack of an environment must set: it has no default there, and unset it is refused. */
+export interface RequiredKey {
+  key: ConfigKey;
+  /** Set instead, this other key stands for it. */
+  unless?: ConfigKey;
+  /** Required only while this other key has this value, as it has by default in the environment. */
+  while?: { key: ConfigKey; is: Value };
+}
+
+/** The keys a new stack of `environment` must set, in table order. */
+export function requiredKeys(environment: Environment): RequiredKey[] {
+  return KEYS.flatMap((key): RequiredKey[] => {
+    const spec = specOf(key);
+    if (defaultIn(spec, environment) !== undefined) return [];
+    const when = spec.requiredWhen as RequiredKey["while"];
+    if (when !== undefined) {
+      return defaultIn(specOf(when.key), environment) === when.is ? [{ key, while: when }] : [];
+    }
+    if (spec.optional) return [];
+    return [{ key, unless: spec.requiredUnless as ConfigKey | undefined }];
+  });
+}
+
 /** Per-environment defaults, as one map each. */
 export const DEFAULTS = Object.fromEntries(ENVIRONMENTS.map((e) => [e, defaultsFor(e)])) as Record<
   Environment,

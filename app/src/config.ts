@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { createSecureContext } from "node:tls";
 import { DEFAULT_PORTS, ENV } from "./contract";
@@ -146,6 +147,18 @@ function caBundle(env: Env, name: string): Buffer | undefined {
   return ca;
 }
 
+const HOST_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * Whether `host` is something listen() can bind: an IP address (v4 or v6, no brackets, no port) or
+ * a host name (RFC 1123 labels; a last label of digits only would be a mistyped IPv4 address).
+ */
+export function isListenHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const labels = host.split(".");
+  return host.length <= 253 && labels.every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(labels.at(-1)!);
+}
+
 function parseTarget(env: Env): URL | undefined {
   const raw = get(env, ENV.target);
   if (raw === undefined) return undefined;
@@ -231,6 +244,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const host = get(env, ENV.host) ?? "0.0.0.0";
+  if (!isListenHost(host)) {
+    throw new ConfigError(
+      ENV.host,
+      env[ENV.host],
+      "an IP address or host name to listen on, e.g. 0.0.0.0, :: or 127.0.0.1",
+    );
+  }
   const serviceName = get(env, ENV.serviceName) ?? "pingpong";
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(serviceName)) {
     throw new ConfigError(

@@ -175,6 +175,15 @@ const BAD: BadCase[] = [
     shown: quoted("pod 1"),
     expected: "a pod name",
   },
+  ...["0.0.0.0:8080", "[::1]", "not a host", "300.1.1.1", "-pingpong", "host_name", "a..b"].map(
+    (host): BadCase => ({
+      name: `HOST ${JSON.stringify(host)}: neither an IP address nor a host name`,
+      env: () => ({ HOST: host }),
+      variable: "HOST",
+      shown: quoted(host),
+      expected: "an IP address or host name to listen on, e.g. 0.0.0.0, :: or 127.0.0.1",
+    }),
+  ),
 ];
 
 describe("loadConfig rejects bad values", () => {
@@ -190,6 +199,13 @@ describe("loadConfig rejects bad values", () => {
       'invalid configuration: PORT=" abc ": expected a TCP port (an integer from 0 to 65535)',
     );
   });
+
+  it.each(["0.0.0.0", "::", "127.0.0.1", "::1", "fe80::1", "localhost", "pingpong-0.pingpong.svc"])(
+    "takes HOST %j, an IP address or host name",
+    (host) => {
+      expect(loadConfig({ HOST: host }).host).toBe(host);
+    },
+  );
 
   it("gives an example of a TARGET it accepts", () => {
     const example = /, e\.g\. (\S+)$/.exec(configError({ TARGET: "not a url" }).expected)?.[1];

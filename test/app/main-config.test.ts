@@ -137,6 +137,13 @@ describe("configuration errors exit 2 before listening", () => {
       expected: /to be set only with an https:\/\/ TARGET/,
     },
     {
+      name: "HOST=0.0.0.0:8080 (a port where an address belongs)",
+      env: () => ({ HOST: "0.0.0.0:8080" }),
+      variable: "HOST",
+      value: () => "0.0.0.0:8080",
+      expected: /an IP address or host name to listen on/,
+    },
+    {
       name: "DRAIN_DELAY_MS=5000 with SHUTDOWN_TIMEOUT_MS=1000",
       env: () => ({ DRAIN_DELAY_MS: "5000", SHUTDOWN_TIMEOUT_MS: "1000" }),
       variable: "DRAIN_DELAY_MS",

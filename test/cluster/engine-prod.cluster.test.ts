@@ -1,7 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import path from "node:path";
 import { defaultIn } from "../../stacks/key";
-import { MESH_KEYS } from "../../stacks/keys-mesh";
 import { WORKLOAD_KEYS } from "../../stacks/keys-workload";
 import { parseSummary } from "../../stacks/summary";
 import { installPrerequisites, prepare } from "./deploy";
@@ -17,6 +16,7 @@ import {
   providedPki,
   type Inventory,
 } from "./engine-stack";
+import { stackConfigValues } from "../support/stack-files";
 import { until } from "./cluster";
 import { record, recordPhases } from "./report";
 import { startTier, stopTier, timed, type Tier } from "./session";
@@ -27,7 +27,8 @@ import { startTier, stopTier, timed, type Tier } from "./session";
 // with istiod's intermediate CA (prod's pluginCa). Its policy pack runs with prod's mandatory rules.
 
 const STACK = "prod";
-const HOSTS = String(defaultIn(MESH_KEYS.ingressHosts, STACK)).split(",");
+// prod has no default hosts: its stack file names them.
+const HOSTS = String(stackConfigValues(STACK)["pingpong:ingressHosts"]).split(",");
 
 let tier: Tier | undefined;
 let stack: EngineStack;

@@ -12,7 +12,7 @@ const cases: Array<[string, string, () => Record<string, string>, string]> = [
     "an unknown key",
     "dev",
     () => ({ ...stackConfig("dev"), "pingpong:replica": "2" }),
-    "pingpong:replica: unknown key; expected one of ",
+    "pingpong:replica: unknown key; did you mean pingpong:replicas?",
   ],
   [
     "hpaMinReplicas above hpaMaxReplicas",

@@ -40,6 +40,35 @@ describe("tracing", () => {
     );
   });
 
+  test.each([
+    ["otel:4317", 'the host "otel" is not a lowercase DNS name with a dot'],
+    ["Otel.Example.org:4317", 'the host "Otel.Example.org" is not a lowercase DNS name with a dot'],
+    [":4317", 'the host "" is not a lowercase DNS name with a dot'],
+    ["otel.example.org", "the port is missing"],
+    ["otel.example.org:", "the port is missing"],
+    ["otel.example.org:99999", "the port 99999 is not from 1 to 65535"],
+    ["otel.example.org:0", "the port 0 is not from 1 to 65535"],
+    ["otel.example.org:otlp", 'the port "otlp" is not a number from 1 to 65535'],
+    ["http://otel.example.org:4317", "no scheme (http://): host:port only"],
+  ])("collector %j: the problem says what is wrong (%s)", (collector, what) => {
+    expect(problems({ tracing: "external", tracingCollector: collector })).toEqual([
+      `pingpong:tracingCollector=${JSON.stringify(collector)}: expected host:port, e.g. otel-collector.observability.svc.cluster.local:4317; ${what}`,
+    ]);
+  });
+
+  test("a collector at an address with a dotted host and a port from 1 to 65535 is accepted", () => {
+    for (const [collector, host, port] of [
+      ["otel.example.org:1", "otel.example.org", 1],
+      ["10.0.0.5:65535", "10.0.0.5", 65535],
+    ] as const) {
+      expect(settingsOf({ tracing: "external", tracingCollector: collector }).observability.tracing).toEqual({
+        backend: "external",
+        collector: { host, port },
+        samplingPercent: 100,
+      });
+    }
+  });
+
   test("sampling without a backend would go nowhere", () => {
     expect(oneProblem({ tracing: "none", traceSamplingPercent: 5 }, "traceSamplingPercent")).toContain(
       "none",
@@ -92,6 +121,14 @@ describe("rate limits", () => {
     );
   });
 
+  test("a burst set while the rate is 0 (no limit) is refused: nothing reads it", () => {
+    expect(problems({ rateLimitRequestsPerSecond: 0, rateLimitBurst: 50 })).toEqual([
+      "pingpong:rateLimitBurst=50: expected unset while pingpong:rateLimitRequestsPerSecond is 0: no rate limit reads it",
+    ]);
+    // The environment's default burst is not the stack's choice.
+    expect(settingsOf({ rateLimitRequestsPerSecond: 0 }).rateLimit).toBeUndefined();
+  });
+
   test("the pingers alone stay under the limit, counting every pod that may ping one pod", () => {
     // 3 autoscaled pods at most plus 2 canary pods, each pinging every 100 ms: 50 a second.
     const busy = {
@@ -100,6 +137,7 @@ describe("rate limits", () => {
       canaryInstances: "a",
       canaryReplicas: 2,
       tickMs: 100,
+      pingTimeoutMs: 100,
     };
     expect(
       oneProblem(

@@ -44,8 +44,9 @@ const DAEMON_DOWN =
 const STOPPED_DOCKER = `[ "$1" != info ] || { echo "${DAEMON_DOWN}" >&2; exit 1; }`;
 const kindAt = (version: string) => `[ "$1" != version ] || echo "kind v${version} go1.24.6 linux/amd64"`;
 
-/** Calls that only ask; anything else (docker run, kind create, pulumi stack ...) creates something. */
-const PROBE = /^(pulumi version|docker info|kind version|kubectl config get-contexts)( |$)/;
+/** Calls that only ask; anything else (docker run, kind create, pulumi stack select ...) creates something. */
+const PROBE =
+  /^(pulumi version|pulumi whoami|pulumi stack ls|docker info|kind version|kubectl config get-contexts)( |$)/;
 
 /**
  * A copy of the scripts in a scratch project, and a PATH holding only bash, coreutils and the
@@ -214,6 +215,85 @@ describe("stacks/run.sh (npm run up | preview | down)", () => {
     expect(accepted.stderr).toBe("");
     expect(accepted.status).toBe(0);
     expect(known.calls().pop()).toMatch(/^pulumi preview --diff --refresh --stack prod /);
+  });
+
+  test.each([
+    ["prod", '""', ["pulumi", "kubectl"]],
+    ["prod", "''", ["pulumi"]],
+    ["staging", "", ["pulumi", "kubectl"]],
+    ["dev", '""', ["pulumi", "docker", "kind", "kubectl"]],
+  ])(
+    "a Pulumi.%s.yaml that sets pingpong:kubeContext to %s is refused in one line (tools: %j)",
+    (stack, value, tools) => {
+      const box = sandbox(tools);
+      dirs.push(box.dir);
+      writeFileSync(
+        path.join(box.dir, `Pulumi.${stack}.yaml`),
+        `config:\n  pingpong:registry: ghcr.io/acme\n  pingpong:kubeContext: ${value}\n`,
+      );
+      const result = box.run(["preview"], { PINGPONG_STACK: stack, PULUMI_BACKEND_URL: "s3://state" });
+      expectRefused(box, result);
+      const listed = String(result.stderr)
+        .split("\n")
+        .filter((l) => l.startsWith("  - "));
+      expect(listed).toEqual([
+        `  - kube context: Pulumi.${stack}.yaml sets pingpong:kubeContext to an empty string, which would deploy to whatever context is current; name the ${stack} cluster's context (kubectl config get-contexts -o name)`,
+      ]);
+    },
+  );
+
+  test("a mistyped PINGPONG_STACK is refused in one line listing the known stacks; no stack is created", () => {
+    const box = sandbox(["pulumi"]);
+    dirs.push(box.dir);
+    const result = box.run(["preview"], { PINGPONG_STACK: "prdo", PULUMI_BACKEND_URL: "s3://state" });
+    expectRefused(box, result);
+    const listed = String(result.stderr)
+      .split("\n")
+      .filter((l) => l.startsWith("  - "));
+    expect(listed).toEqual([
+      "  - stack: PINGPONG_STACK=prdo has no Pulumi.prdo.yaml and is not a stack of the backend; known stacks: dev, prod, staging (PINGPONG_CREATE_STACK=1 creates prdo)",
+    ]);
+    expect(box.calls()).toContain("pulumi stack ls --json");
+  });
+
+  test("with the local backend and no .pulumi/ yet, a mistyped stack is refused without creating .pulumi/", () => {
+    const box = sandbox(["pulumi"]);
+    dirs.push(box.dir);
+    const result = box.run(["preview"], { PINGPONG_STACK: "stagin" });
+    expectRefused(box, result);
+    expect(result.stderr).toContain("  - stack: PINGPONG_STACK=stagin has no Pulumi.stagin.yaml");
+  });
+
+  test("a stack the backend has, without a stack file, is used as it is", () => {
+    const box = sandbox(["pulumi"], {
+      pulumi: `${HEALTHY.pulumi}\ncase "$1 $2" in "stack ls") printf '[\\n  {\\n    "name": "acme/pingpong/feature-x",\\n    "current": false\\n  }\\n]\\n' ;; esac`,
+    });
+    dirs.push(box.dir);
+    const result = box.run(["preview"], { PINGPONG_STACK: "feature-x", PULUMI_BACKEND_URL: "s3://state" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(box.calls().pop()).toMatch(/^pulumi preview --diff --refresh --stack feature-x /);
+  });
+
+  test("PINGPONG_CREATE_STACK=1 creates a stack that has no stack file, as asked", () => {
+    const box = sandbox(["pulumi"]);
+    dirs.push(box.dir);
+    const result = box.run(["preview"], {
+      PINGPONG_STACK: "prod-eu",
+      PINGPONG_CREATE_STACK: "1",
+      PULUMI_BACKEND_URL: "s3://state",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const calls = box.calls();
+    expect(calls).toContain("pulumi stack select --create prod-eu");
+    expect(calls).not.toContain("pulumi stack ls --json");
+    expect(calls.pop()).toMatch(/^pulumi preview --diff --refresh --stack prod-eu /);
+  });
+
+  test("the header comment documents PINGPONG_CREATE_STACK", () => {
+    const header = readFileSync(path.join(root, "stacks/run.sh"), "utf8").split("\nset -euo pipefail")[0];
+    expect(header).toContain("PINGPONG_CREATE_STACK=1");
   });
 
   test("rejects an unknown action with usage and exit 2", () => {

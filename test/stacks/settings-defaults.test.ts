@@ -15,6 +15,8 @@ const CLUSTER = {
   kubeContext: "platform-ctx",
   tracingCollector: `${COLLECTOR.host}:${COLLECTOR.port}`,
 };
+/** The hosts each stack serves: staging and prod have no default for them either. */
+const HOSTS = { staging: "pingpong.staging.example.com", prod: "pingpong.example.com" };
 const problems = (values: Raw, stack: string): string[] => settingsError(values, stack).problems;
 
 const common = {
@@ -38,7 +40,7 @@ const tlsCommon = {
   ingressController: { namespace: "ingress-nginx", serviceAccount: "ingress-nginx" },
   keyAlgorithm: "ECDSA-P256" as const,
 };
-const timing = { tickMs: 1000, pingTimeoutMs: 2000, shutdownTimeoutSeconds: 20 };
+const timing = { tickMs: 1000, pingTimeoutMs: 1000, shutdownTimeoutSeconds: 20 };
 /** Fault injection and retry conditions every environment shares (stacks/table.ts). */
 const faultsOff = { delayPercent: 0, delayMs: 500, abortPercent: 0, abortStatus: 503 };
 const RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,5xx";
@@ -215,7 +217,7 @@ describe("parseSettings: environment defaults", () => {
       },
       tls: {
         ...tlsCommon,
-        hosts: ["pingpong.staging.example.com"],
+        hosts: [HOSTS.staging],
         validityHours: 2160,
         earlyRenewalHours: 720,
         caValidityHours: 43800,
@@ -230,7 +232,9 @@ describe("parseSettings: environment defaults", () => {
       delivery: undefined,
       requests: productionRequests,
     };
-    expect(parseSettings(engineConfig(CLUSTER), "staging")).toEqual(expected);
+    expect(parseSettings(engineConfig({ ...CLUSTER, ingressHosts: HOSTS.staging }), "staging")).toEqual(
+      expected,
+    );
   });
 
   test("prod: three to ten replicas, a budget of two, strict spreading over nodes", () => {
@@ -264,7 +268,7 @@ describe("parseSettings: environment defaults", () => {
       },
       tls: {
         ...tlsCommon,
-        hosts: ["pingpong.example.com"],
+        hosts: [HOSTS.prod],
         validityHours: 2160,
         earlyRenewalHours: 720,
         caValidityHours: 87600,
@@ -279,11 +283,12 @@ describe("parseSettings: environment defaults", () => {
       delivery: undefined,
       requests: productionRequests,
     };
-    expect(parseSettings(engineConfig(CLUSTER), "prod")).toEqual(expected);
+    expect(parseSettings(engineConfig({ ...CLUSTER, ingressHosts: HOSTS.prod }), "prod")).toEqual(expected);
   });
 
   test.each(["staging", "prod"])("%s has no default registry: it must be configured", (stack) => {
-    expect(problems({ kubeContext: "ctx", tracingCollector: CLUSTER.tracingCollector }, stack)).toEqual([
+    const { registry: _registry, ...rest } = { ...CLUSTER, ingressHosts: HOSTS.prod };
+    expect(problems(rest, stack)).toEqual([
       "pingpong:registry=<unset>: expected a registry host[:port][/path] without scheme, e.g. localhost:5001 or ghcr.io/acme (or pingpong:image set instead)",
     ]);
   });

@@ -1,6 +1,7 @@
 import { CLUSTER_SETTINGS } from "../support/variants";
 import { parseLabels, parseSettings } from "../../stacks/settings";
 import { engineConfig } from "../support/program";
+import { stackConfig, stackConfigValues } from "../support/stack-files";
 
 /** Stack values over the defaults: how they are typed, what they switch, what stays safe. */
 
@@ -82,6 +83,18 @@ describe("parseSettings: safety outside dev", () => {
     }
     expect(parseSettings({}, "dev").cluster.context).toBe("kind-pingpong");
   });
+
+  test.each(["staging", "prod"])(
+    "%s serves only the hosts the stack names: no placeholder default for ingressHosts",
+    (env) => {
+      const { ingressHosts: _hosts, ...rest } = CLUSTER;
+      expect(() => parseSettings(engineConfig(rest), env)).toThrow(
+        "pingpong:ingressHosts=<unset>: expected comma-separated fully qualified host names, no wildcards, each once",
+      );
+      const hosts = String(stackConfigValues(env)["pingpong:ingressHosts"]);
+      expect(parseSettings(stackConfig(env), env).tls.hosts).toEqual(hosts.split(","));
+    },
+  );
 
   test("a negative disruption budget is refused as negative, not as blocking evictions", () => {
     expect(() => parseSettings({ "pingpong:pdbMinAvailable": "-1" }, "dev")).toThrow(

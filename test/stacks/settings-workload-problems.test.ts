@@ -1,3 +1,5 @@
+import { parseSettings } from "../../stacks/settings";
+import { engineConfig } from "../support/program";
 import { CLUSTER_SETTINGS, settingsError } from "../support/variants";
 
 /** One bad workload value, one problem naming key, value and expectation. */
@@ -130,6 +132,18 @@ describe("parseSettings: one bad workload value, one problem naming key, value a
       { tickMs: 10 },
       "pingpong:tickMs=10: expected milliseconds from 100 to 3600000",
     ],
+    [
+      "a ping timeout above the interval between pings (the pinger would skip ticks)",
+      "dev",
+      { tickMs: 500, pingTimeoutMs: 501 },
+      "pingpong:pingTimeoutMs=501: expected at most pingpong:tickMs (500)",
+    ],
+    [
+      "the default ping timeout under a shorter interval",
+      "dev",
+      { tickMs: 200 },
+      "pingpong:pingTimeoutMs=1000: expected at most pingpong:tickMs (200)",
+    ],
   ];
 
   test.each(cases)("%s", (_what, stack, values, expected) => {
@@ -137,5 +151,12 @@ describe("parseSettings: one bad workload value, one problem naming key, value a
     expect(err.problems).toEqual([expected]);
     expect(err.name).toBe("SettingsError");
     expect(err.message).toBe(`invalid stack configuration:\n  - ${expected}`);
+  });
+});
+
+test("a ping timeout equal to the interval is accepted", () => {
+  expect(parseSettings(engineConfig({ tickMs: 300, pingTimeoutMs: 300 }), "dev").workload).toMatchObject({
+    tickMs: 300,
+    pingTimeoutMs: 300,
   });
 });

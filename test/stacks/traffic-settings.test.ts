@@ -59,6 +59,30 @@ describe("canary settings: one problem naming the key and the rule", () => {
     ]);
   });
 
+  test.each([
+    ["connect-failur", ['"connect-failur"']],
+    ["5xx,retry-on-everything,503,999", ['"retry-on-everything"', '"999"']],
+    ["5xx, reset", ['" reset"']],
+    ["5XX", ['"5XX"']],
+    ["5xx,,reset", ['""']],
+    // Istio takes a number as a status code only when Go's net/http has a text for it.
+    ["599", ['"599"']],
+  ])("retryOn %j: the conditions Istio does not know are named", (retryOn, unknown) => {
+    const [p, ...rest] = problems({ retryOn });
+    expect(rest).toEqual([]);
+    expect(p).toBe(
+      `pingpong:retryOn=${JSON.stringify(retryOn)}: expected comma-separated retry conditions Istio accepts (x-envoy-retry-on: 5xx, gateway-error, reset, reset-before-request, connect-failure, envoy-ratelimited, retriable-4xx, refused-stream, retriable-status-codes, retriable-headers, http3-post-connect-failure; x-envoy-retry-grpc-on: cancelled, deadline-exceeded, internal, resource-exhausted, unavailable; or an HTTP status code such as 503); unknown: ${unknown.join(", ")}`,
+    );
+  });
+
+  test("every retry condition Istio accepts parses, status codes included", () => {
+    const retryOn =
+      "5xx,gateway-error,reset,reset-before-request,connect-failure,envoy-ratelimited,retriable-4xx," +
+      "refused-stream,retriable-status-codes,retriable-headers,http3-post-connect-failure," +
+      "cancelled,deadline-exceeded,internal,resource-exhausted,unavailable,503,429,418";
+    expect(settingsOf({ retryOn }).traffic.resilience.retries.retryOn).toBe(retryOn);
+  });
+
   test.each([700, 399])("fault abort status %d is refused", (status) => {
     expect(problems({ faultAbortStatus: status })).toEqual([
       `pingpong:faultAbortStatus=${status}: expected an HTTP error status from 400 to 599`,

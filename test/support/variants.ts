@@ -27,10 +27,11 @@ export async function runVariants<K extends string>(
   }
 }
 
-/** What staging and prod have no default for: the cluster, the registry, the span collector. */
+/** What staging and prod have no default for: the cluster, the registry, the hosts, the span collector. */
 export const CLUSTER_SETTINGS = {
   registry: "ghcr.io/acme",
   kubeContext: "platform-ctx",
+  ingressHosts: "pingpong.example.com",
   tracingCollector: "otel.observability.svc.cluster.local:4317",
 } as const;
 
