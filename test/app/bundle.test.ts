@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { IMAGE_PATHS } from "../../app/src/contract";
@@ -57,5 +57,32 @@ describe("app/dist, the build the image ships and the tests run", () => {
     const probe = await runToExit(path.join(dist, "probe.js"), ["--url", url, "--expect", "success"]);
     expect(probe.stderr).toBe("");
     expect(probe).toMatchObject({ code: 0, stdout: expect.stringMatching(/^outcome=HTTP 200 .* PASS /) });
+  });
+});
+
+describe("the sizes the docs give for app/dist, the image's own layer", () => {
+  const doc = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
+  const bytes = (figure: string) => Number(figure.replace(/,/g, ""));
+  const actual = () =>
+    readdirSync(DIST)
+      .filter((f) => !f.endsWith(".tmp"))
+      .reduce((sum, f) => sum + statSync(path.join(DIST, f)).size, 0);
+
+  test("docs/image.md's layer row adds up and is app/dist's size, within 1%", () => {
+    const row = doc("docs/image.md")
+      .split("\n")
+      .find((l) => l.startsWith("| `/app/dist`"));
+    expect(row).toBeDefined();
+    const files = [...row!.matchAll(/`([A-Za-z.-]+)` ([\d,]+) B/g)].map((m) => bytes(m[2]));
+    const total = bytes(/([\d,]+) B of file content/.exec(row!)?.[1] ?? "0");
+    expect(files).toHaveLength(3);
+    expect(files.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(Math.abs(total - actual()) / actual()).toBeLessThan(0.01);
+  });
+
+  test("README.md gives app/dist's size in kB, within 1%", () => {
+    const kB = /The image's own layers are (\d+) kB/.exec(doc("README.md"))?.[1];
+    expect(kB).toBeDefined();
+    expect(Math.abs(Number(kB) * 1000 - actual()) / actual()).toBeLessThan(0.01);
   });
 });

@@ -61,6 +61,31 @@ describe("the policy pack and its configuration", () => {
       expect(settings.enforcementLevel).toBe("mandatory");
   });
 
+  it("README.md's enforcement table gives each policy the level its environment's config file sets", () => {
+    const readme = readFileSync(join(POLICY_DIR, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Enforcement per environment"));
+    const rows = [...section.matchAll(/^\| (`[a-z0-9-]+`|every other policy) +\| (.+)\|$/gm)].map(
+      ([, policy, levels]) => ({
+        policy: policy.replace(/`/g, ""),
+        levels: levels.split("|").map((l) => l.trim()),
+      }),
+    );
+    const listed = rows.filter((r) => r.policy !== "every other policy");
+    const others = rows.find((r) => r.policy === "every other policy")!;
+    expect(others).toBeDefined();
+    const columns = ["dev", "staging", "prod"];
+    for (const name of names) {
+      const row = listed.find((r) => r.policy === name) ?? others;
+      columns.forEach((env, i) =>
+        expect({ name, env, level: row.levels[i] }).toEqual({
+          name,
+          env,
+          level: policyConfig(env)[name].enforcementLevel,
+        }),
+      );
+    }
+  });
+
   it("dev.json keeps most rules advisory but never disables STRICT mTLS", () => {
     const levels = Object.values(policyConfig("dev")).map((s) => s.enforcementLevel);
     expect(levels.filter((l) => l === "advisory").length).toBeGreaterThan(levels.length / 2);

@@ -1,8 +1,13 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
 import {
   EXPIRY_WARNING_DAYS,
   SummaryError,
+  USAGE,
   daysRemaining,
   escapeHtml,
+  main,
   parseSummary,
   renderStatusPage,
   type Summary,
@@ -237,5 +242,51 @@ describe("renderStatusPage", () => {
     expect(row.match(/not-strict/g)).toHaveLength(2);
 
     expect(rowOf(renderStatusPage(outputs(set("mtls", {})), NOW), "mTLS modes")).toMatch(/^<tr class="bad">/);
+  });
+});
+
+describe("main, the command", () => {
+  /** Runs main with `input` on stdin, a terminal or a pipe; returns the exit code and both outputs. */
+  async function run(input: string, isTTY: boolean) {
+    const stdin = Object.assign(Readable.from([input]), { isTTY });
+    const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+    const chunks = { out: "", err: "" };
+    stdout.on("data", (c: Buffer) => (chunks.out += String(c)));
+    stderr.on("data", (c: Buffer) => (chunks.err += String(c)));
+    const code = await main(stdin, stdout, NOW, stderr);
+    return { code, ...chunks };
+  }
+
+  it("on a terminal, says in one line on stderr what it expects on stdin, then reads it", async () => {
+    const r = await run(JSON.stringify(outputs()), true);
+    expect(r.err.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(r.err).toContain(USAGE);
+    expect(r.err).toMatch(/^status-page: .*stdin/);
+    expect(r).toMatchObject({ code: 0, out: renderStatusPage(outputs(), NOW) });
+  });
+
+  it("from a pipe, writes only the page", async () => {
+    expect(await run(JSON.stringify(outputs()), false)).toEqual({
+      code: 0,
+      out: renderStatusPage(outputs(), NOW),
+      err: "",
+    });
+  });
+
+  it("names what is wrong on stderr and exits 1", async () => {
+    expect(await run("not json", false)).toMatchObject({
+      code: 1,
+      out: "",
+      err: expect.stringMatching(/not JSON/),
+    });
+    const bad = await run(JSON.stringify({ environment: "dev" }), false);
+    expect(bad).toMatchObject({ code: 1, out: "" });
+    expect(bad.err).toContain("summary");
+  });
+
+  it("names the command docs/architecture.md gives, less the stack", () => {
+    const doc = readFileSync(path.resolve(__dirname, "../../docs/architecture.md"), "utf8");
+    const shown = /^pulumi stack output .*status-page.*$/m.exec(doc)?.[0];
+    expect(shown?.replace(/ -s [a-z0-9-]+/, "")).toBe(USAGE);
   });
 });
