@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { X509Certificate } from "node:crypto";
-import type { StackCertificates } from "./certificates";
+import type { StackCertificates } from "./certificate-types";
 import {
   caCertificateDefect,
   certificatesIn,

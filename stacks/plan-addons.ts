@@ -5,8 +5,9 @@ import { LIMITS, withLimits } from "../components/sizes";
 import type { OutboundTrafficPolicy, Requests, Resources } from "../components/types";
 import { grafanaUrl, prometheusUrl } from "../components/observability";
 import { serviceSelector } from "../components/workload";
-import type { AllowedEgress, CheckPlan, EdgePlan, InstanceKey } from "./plan";
-import { INSTANCES, type Settings } from "./settings";
+import type { AllowedEgress, CheckPlan, EdgePlan, InstanceKey } from "./plan-types";
+import { INSTANCES } from "./keys-traffic";
+import type { Settings } from "./settings-types";
 
 /** The plan of the mesh's add-ons: tracing, Kiali, egress, rate limits, progressive delivery. */
 

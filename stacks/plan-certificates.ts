@@ -1,8 +1,8 @@
 import type { CertificateSource } from "../components/certificates";
 import type { TlsTermination } from "../components/types";
 import { serviceHost } from "../components/workload";
-import type { EdgePlan } from "./plan";
-import type { Settings } from "./settings";
+import type { EdgePlan } from "./plan-types";
+import type { Settings } from "./settings-types";
 
 /**
  * Where the certificates come from, decided once: the stack generates a CA and certificates with

@@ -2,8 +2,8 @@ import { PRIMARY_VERSION } from "../components/workload";
 import type { AddonsPlan } from "./plan-addons";
 import { certificatesPlan } from "./plan-certificates";
 import { imagePlan } from "./plan-image";
-import type { ComponentPlan, EdgePlan } from "./plan";
-import type { Settings } from "./settings";
+import type { ComponentPlan, EdgePlan } from "./plan-types";
+import type { Settings } from "./settings-types";
 
 /** The plain-data part of every component's arguments, from the settings and the plan's decisions. */
 

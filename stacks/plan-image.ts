@@ -1,5 +1,5 @@
 import type { ImageSource } from "../components/image";
-import type { Settings } from "./settings";
+import type { Settings } from "./settings-types";
 
 /**
  * Where the app image comes from, decided once: the stack builds app/ and pushes it, or it runs a

@@ -4,8 +4,9 @@ import { TOOLBOX_POD_LABELS } from "../components/toolbox";
 import { checkPodLabels } from "../components/verification";
 import { PORTS, serviceSelector } from "../components/workload";
 import { gatewayEgress, tracingEgress, type AddonsPlan } from "./plan-addons";
-import type { AllowedEgress, CheckPlan, InstanceKey } from "./plan";
-import { INSTANCES, type Settings } from "./settings";
+import type { AllowedEgress, CheckPlan, InstanceKey } from "./plan-types";
+import { INSTANCES } from "./keys-traffic";
+import type { Settings } from "./settings-types";
 
 /**
  * Egress of every pod the stack runs in pingpong-a, -b and -c besides the pingpong pods (whose

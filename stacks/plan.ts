@@ -2,7 +2,7 @@ import { PATHS } from "../app/src/contract";
 import { ACCEPTANCE_POD_LABELS, ACCEPTANCE_SERVICE_ACCOUNT } from "../components/canary-analysis";
 import { GATEWAY_RELEASE } from "../components/istio";
 import { ROLES } from "../components/rollout-spec";
-import { VERIFIER_LABELS, type CheckSpec } from "../components/verification";
+import { VERIFIER_LABELS } from "../components/verification";
 import {
   APP_NAME,
   CANARY_VERSION,
@@ -11,17 +11,22 @@ import {
   serviceHost,
   serviceSelector,
 } from "../components/workload";
-import type { IstioArgs } from "../components/istio";
-import type { ObservabilityArgs } from "../components/observability";
-import type { MeshSecurityArgs } from "../components/mesh-security";
-import type { PingpongServiceArgs } from "../components/pingpong-service";
-import type { TrafficArgs } from "../components/traffic";
 import { addonChecks, addonsPlan, sidecarEgress, type AddonsPlan } from "./plan-addons";
-import { certificateHosts, type CertificatesPlan } from "./plan-certificates";
+import { certificateHosts } from "./plan-certificates";
 import { componentPlan } from "./plan-components";
 import { networkPlan, type NetworkPlan } from "./plan-network";
-import type { ImagePlan } from "./plan-image";
-import { INSTANCES, type Instance, type Settings } from "./settings";
+import {
+  INSTANCE_KEYS,
+  type CanaryPlan,
+  type CheckPlan,
+  type ComponentPlan,
+  type EdgePlan,
+  type InstanceKey,
+  type InstancePlan,
+  type NamedIdentity,
+  type PodsRef,
+} from "./plan-types";
+import type { Settings } from "./settings-types";
 
 /**
  * The deployment plan: every decision the program makes from the settings, as plain data. Who
@@ -29,105 +34,7 @@ import { INSTANCES, type Instance, type Settings } from "./settings";
  * verification checks. Pure: index.ts turns it into components, and tests read it directly.
  */
 
-/** The two pingpong instances, as the settings name them (canaryInstances lists these keys). */
-export type InstanceKey = Instance;
-export const INSTANCE_KEYS: readonly InstanceKey[] = INSTANCES;
-
-/** A workload identity by name: what an AuthorizationPolicy principal and a SPIFFE ID are built from. */
-export interface NamedIdentity {
-  namespace: string;
-  serviceAccount: string;
-}
-
-/** Who may call an instance: its peer instance (by key, so the real ServiceAccount is used) or the edge. */
-export type Caller =
-  | { kind: "instance"; instance: InstanceKey }
-  | { kind: "edge"; identity: NamedIdentity }
-  /** The canary analysis's acceptance probe, in the instance's own namespace. */
-  | { kind: "acceptance"; identity: NamedIdentity };
-
-/** Pods allowed by a NetworkPolicy rule: all pods of `namespace`, or those matching `podLabels`. */
-export interface PodsRef {
-  namespace: string;
-  podLabels?: Record<string, string>;
-}
-
-/** A destination of a pod on a TCP port: pods, addresses outside the cluster, or (neither) any address. */
-export interface AllowedEgress {
-  to?: PodsRef[];
-  cidrs?: string[];
-  port: number;
-}
-
-/** Where HTTPS from outside ends, and what follows from it. */
-export interface EdgePlan {
-  mode: Settings["tls"]["termination"];
-  /** Scheme of in-cluster calls between the instances. */
-  scheme: "http" | "https";
-  /** The workload terminating HTTPS that then calls pingpong-a; none when the app terminates it. */
-  caller?: NamedIdentity;
-  /** Whether the sidecars see HTTP (and authorization can name methods and paths) or opaque TLS. */
-  httpRules: boolean;
-  /** Whether the mesh can tell the callee who called (it sets X-Forwarded-Client-Cert on HTTP only). */
-  callerVisible: boolean;
-  /** Names the server certificate must carry. */
-  certificateHosts: string[];
-  /** URLs of /ping from outside. */
-  ingressUrls: string[];
-}
-
-export interface CanaryPlan {
-  version: string;
-  weights: { primary: number; canary: number };
-  header: string;
-  mirrorPercent: number;
-  /** Absent: the stack's own build. */
-  image?: string;
-  replicas: number;
-}
-
-export interface InstancePlan {
-  key: InstanceKey;
-  peer: InstanceKey;
-  namespace: string;
-  /** The Service host name and the peer's /ping URL, the instance's TARGET. */
-  host: string;
-  target: string;
-  callers: Caller[];
-  canary?: CanaryPlan;
-  /** The Traffic component's plain-data arguments: version split and resilience. */
-  traffic: Pick<TrafficArgs, "primaryVersion" | "canary" | "resilience" | "loadBalancer" | "analysis">;
-  /** NetworkPolicy rules; absent when settings turn NetworkPolicies off. */
-  network?: {
-    callers: PodsRef[];
-    scrapers: PodsRef[];
-    pingTargets: PodsRef[];
-    egress: AllowedEgress[];
-  };
-}
-
-/** A verification check: who probes which instance, and what must happen. */
-export type CheckPlan = CheckSpec<InstanceKey>;
-
-/** The parts of components' arguments that are plain data; index.ts adds the Outputs that wire them. */
-export interface ComponentPlan {
-  /** Build and push app/, or run a prebuilt image pinned by digest. */
-  image: ImagePlan;
-  /** Generate the CA and certificates, or take the user's own PKI. */
-  certificates: CertificatesPlan;
-  istio: Omit<IstioArgs, "pluginCa">;
-  observability: Omit<
-    ObservabilityArgs,
-    "namespaces" | "istioRootNamespace" | "controlPlane" | "jaegerQueryUrl"
-  >;
-  /** What every pingpong instance shares. */
-  workload: Pick<
-    PingpongServiceArgs,
-    "version" | "replicas" | "autoscaling" | "pdbMinAvailable" | "workload"
-  >;
-  /** MeshSecurity's plain-data arguments, and whether a mesh-wide STRICT policy is added. */
-  security: Pick<MeshSecurityArgs, "trustDomain" | "httpRules" | "scraperNamespaces"> & { meshWide: boolean };
-}
+export * from "./plan-types";
 
 export interface Plan extends ComponentPlan {
   addons: AddonsPlan;

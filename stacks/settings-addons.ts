@@ -1,5 +1,5 @@
 import { list } from "./formats";
-import type { Settings } from "./settings";
+import type { Settings } from "./settings-types";
 import type { Values } from "./table";
 
 /** Settings of the mesh's add-ons from checked values: egress, rate limits, delivery, tracing. */
