@@ -1,30 +1,21 @@
 import { X509Certificate } from "node:crypto";
-import path from "node:path";
 import { defaultIn } from "../../stacks/key";
 import { MESH_KEYS } from "../../stacks/keys-mesh";
 import { parseSummary } from "../../stacks/summary";
 import { until } from "./cluster";
-import { installPrerequisites, prepare } from "./deploy";
 import type { EngineAnswer } from "./engine-stack-run";
 import {
-  Companions,
-  EngineStack,
+  EngineSession,
   NEXT_IMAGE,
   THIRD_IMAGE,
   TIER_IMAGE,
   engineConfig,
   helmReleases,
-  inventory,
-  keptCrds,
   killCli,
   planPendingCreates,
-  providedPki,
-  type ConfigValue,
-  type Inventory,
 } from "./engine-stack";
 import type { KubeObject } from "./kube";
-import { record, recordPhases } from "./report";
-import { startTier, stopTier, timed, type Tier } from "./session";
+import { record } from "./report";
 
 // `pulumi up` of the dev stack for real: the Pulumi CLI and the Kubernetes provider built from
 // source, the project's own program (index.ts) and policy pack, the tier's API server, istiod and
@@ -37,40 +28,20 @@ const STACK = "dev";
 const HOSTS = String(defaultIn(MESH_KEYS.ingressHosts, STACK)).split(",");
 const ROUTE = { v: "networking.istio.io/v1", kind: "VirtualService", ns: "pingpong-b", name: "pingpong" };
 
-let tier: Tier | undefined;
-let stack: EngineStack;
-let companions: Companions | undefined;
-let before: Inventory;
-let pki: Record<string, ConfigValue>;
-let settings: Record<string, string>;
-let setupError: Error | undefined;
+const session = new EngineSession("engine-dev", STACK);
+const engine = (op: string, phase: string, env: Record<string, string> = {}) => session.run(op, phase, env);
+const tier = () => session.tier!;
 
 /** The stack's configuration with `changes` over the tier's settings. */
 const configWith = (changes: Record<string, string> = {}) =>
   engineConfig(
     STACK,
-    { ...settings, ...changes },
+    { ...session.settings, ...changes },
     {
-      ...pki,
+      ...session.pki,
       "pingpong:kialiSigningKey": { value: "tier-kiali-signing-key-32-bytes!", secret: true },
     },
   );
-
-/** One engine operation, timed into the figures; its answer printed when it failed. */
-async function engine(op: string, phase: string, env: Record<string, string> = {}): Promise<EngineAnswer> {
-  if (setupError) throw setupError;
-  const r = await timed(tier!, phase, () => stack.run(op, env));
-  // The figures (docs/benchmarks.md): each operation's time, the part of it in Helm, the resources.
-  record("engine op", `${STACK} ${phase}`, {
-    ms: r.ms,
-    helmMs: r.helmMs,
-    resources: r.resources,
-    changes: r.changes,
-  });
-  if (!r.ok)
-    process.stdout.write(`tier: engine ${op} failed:\n${r.error}\n${(r.diagnostics ?? []).join("\n")}\n`);
-  return r;
-}
 
 /** What an operation changed, one line per resource step (`update ...VirtualService::traffic-b-virtualservice [spec.http]`). */
 const changed = (r: EngineAnswer) =>
@@ -89,7 +60,7 @@ function expectNoChange(r: EngineAnswer): void {
   expect(Object.keys(r.changes)).toEqual(["same"]);
 }
 
-const kube = () => tier!.cluster.kube;
+const kube = () => tier().cluster.kube;
 const rollout = () => kube().get("argoproj.io/v1alpha1", "Rollout", "pingpong-b", "pingpong");
 const virtualService = () => kube().get(ROUTE.v, ROUTE.kind, ROUTE.ns, ROUTE.name);
 type Route = { route: Array<{ destination: { subset: string }; weight: number }>; timeout?: string };
@@ -169,43 +140,17 @@ async function autoscaled(): Promise<void> {
   );
 }
 
-beforeAll(async () => {
-  try {
-    tier = await startTier("engine-dev");
-    const t = tier;
-    const d = await timed(t, "render", () => prepare(t.cluster, t.istiod, STACK, { image: TIER_IMAGE }));
-    await installPrerequisites(t, d);
-    pki = providedPki(
-      path.join(t.cluster.dir, "provided-pki"),
-      HOSTS,
-      defaultIn(MESH_KEYS.pluginCa, STACK) === true,
-    );
-    settings = {
-      image: TIER_IMAGE,
-      chartSource: d.chartDir,
-      kubeconfig: t.cluster.kubeconfig,
-      kubeContext: "tier",
-      autoscaling: "true",
-      hpaMinReplicas: "2",
-      ...t.istiod.webhookSettings(),
-    };
-    stack = new EngineStack(t, STACK, configWith());
-    before = await inventory(t);
-    companions = new Companions(t);
-    companions.start();
-  } catch (err) {
-    setupError = err as Error;
-  }
-});
+beforeAll(() =>
+  session.start({
+    hosts: HOSTS,
+    meshCa: defaultIn(MESH_KEYS.pluginCa, STACK) === true,
+    renderConfig: { image: TIER_IMAGE },
+    settings: { image: TIER_IMAGE, autoscaling: "true", hpaMinReplicas: "2" },
+    config: () => configWith(),
+  }),
+);
 
-afterAll(async () => {
-  companions?.stop();
-  if (tier) {
-    for (const line of companions?.log ?? []) process.stdout.write(`tier: engine-dev: ${line}\n`);
-    recordPhases("engine-dev", tier.phases);
-  }
-  await stopTier(tier);
-});
+afterAll(() => session.stop());
 
 describe("pulumi up of dev with the real engine", () => {
   let first: EngineAnswer;
@@ -225,7 +170,7 @@ describe("pulumi up of dev with the real engine", () => {
   test("the stack outputs meet their contract and carry what the stack was given", () => {
     expect(first.outputs).toBeDefined();
     const summary = parseSummary(first.outputs);
-    const leaf = new X509Certificate(pki["pingpong:serverCertificate"].value);
+    const leaf = new X509Certificate(session.pki["pingpong:serverCertificate"].value);
     expect(summary).toMatchObject({
       environment: "dev",
       image: { ref: TIER_IMAGE, digest: TIER_IMAGE.split("@")[1] },
@@ -234,7 +179,9 @@ describe("pulumi up of dev with the real engine", () => {
       endpoints: { ingress: HOSTS.map((h) => `https://${h}/ping`) },
     });
     const ca = new X509Certificate(String(first.outputs!.caCertificatePem));
-    expect(ca.fingerprint256).toBe(new X509Certificate(pki["pingpong:caCertificate"].value).fingerprint256);
+    expect(ca.fingerprint256).toBe(
+      new X509Certificate(session.pki["pingpong:caCertificate"].value).fingerprint256,
+    );
   });
 
   test("once the autoscaler has raised the replicas, a second up and a preview --diff change nothing", async () => {
@@ -256,7 +203,7 @@ describe("pulumi up of dev with the real engine", () => {
       120_000,
       async () => (await rolloutStatus()).phase === "Healthy",
     );
-    stack.setConfig(configWith({ image: NEXT_IMAGE }));
+    session.stack.setConfig(configWith({ image: NEXT_IMAGE }));
     const update = await engine("up", "pulumi up (new image)");
     expect(update.ok).toBe(true);
     expect(changed(update)).toEqual(
@@ -276,21 +223,21 @@ describe("pulumi up of dev with the real engine", () => {
   });
 
   test("an abort and a rollback: the controller's writes are left alone and up changes nothing", async () => {
-    stack.setConfig(configWith({ image: THIRD_IMAGE }));
+    session.stack.setConfig(configWith({ image: THIRD_IMAGE }));
     expect((await engine("up", "pulumi up (new image)")).ok).toBe(true);
     await canaryAt(20);
     await rolloutCommand({ abort: true });
     await canaryAt(0);
     expectNoChange(await engine("up", "pulumi up (no change)"));
     // The rollback: the stack goes back to the stable image; the controller returns to it at once.
-    stack.setConfig(configWith({ image: NEXT_IMAGE }));
+    session.stack.setConfig(configWith({ image: NEXT_IMAGE }));
     expect((await engine("up", "pulumi up (rollback)")).ok).toBe(true);
     await settledOnStable();
     expectNoChange(await engine("up", "pulumi up (no change)"));
   });
 
   test("a route setting of pingpong-b changes after the controller's writes: up updates it", async () => {
-    stack.setConfig(configWith({ image: NEXT_IMAGE, routeTimeoutMs: "4500", retryAttempts: "3" }));
+    session.stack.setConfig(configWith({ image: NEXT_IMAGE, routeTimeoutMs: "4500", retryAttempts: "3" }));
     const r = await engine("up", "pulumi up (route change)");
     expect({ ok: r.ok, error: r.error }).toEqual({ ok: true, error: undefined });
     expect(changed(r)).toEqual(
@@ -334,7 +281,7 @@ describe("pulumi up of dev with the real engine", () => {
     const fixed = await engine("up", "pulumi up (fixed value)");
     expect({ ok: fixed.ok, error: fixed.error }).toEqual({ ok: true, error: undefined });
     expectNoChange(await engine("up", "pulumi up (no change)"));
-    const releases = await helmReleases(tier!);
+    const releases = await helmReleases(tier());
     // Every release ends deployed: no revision left pending or failed-and-current.
     expect(Object.entries(releases).filter(([, s]) => !s.includes("deployed"))).toEqual([]);
   });
@@ -346,11 +293,11 @@ describe("pulumi up of dev with the real engine", () => {
       error: undefined,
       resources: 0,
     });
-    await expectBackTo(before);
+    await expectBackToStart();
   });
 
   test("the API server killed in the middle of up and restarted: the next up converges, no duplicate, no orphan", async () => {
-    stack.setConfig(configWith());
+    session.stack.setConfig(configWith());
     const running = engine("up", "pulumi up (API server killed)");
     // Halfway: the mesh is installed and the app's namespaces are being filled.
     await until(
@@ -361,9 +308,9 @@ describe("pulumi up of dev with the real engine", () => {
           .get("v1", "Namespace", undefined, "pingpong-a")
           .catch(() => undefined)) !== undefined,
     );
-    await tier!.cluster.killApiserver();
+    await tier().cluster.killApiserver();
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    await tier!.cluster.restartApiserver();
+    await tier().cluster.restartApiserver();
     const interrupted = await running;
     process.stdout.write(
       `tier: engine-dev: the interrupted up ${interrupted.ok ? "succeeded" : "failed"}; ${interrupted.pending} pending operation(s); ${interrupted.resources} resources in state\n`,
@@ -375,17 +322,17 @@ describe("pulumi up of dev with the real engine", () => {
     expect(converged.pending).toBe(0);
     await autoscaled();
     expectNoChange(await engine("up", "pulumi up (no change)"));
-    const releases = await helmReleases(tier!);
+    const releases = await helmReleases(tier());
     expect(
       Object.entries(releases).filter(([, s]) => s.filter((x) => x === "deployed").length !== 1),
     ).toEqual([]);
     // Orphans would outlive the destroy.
     expect((await engine("destroy", "pulumi destroy")).ok).toBe(true);
-    await expectBackTo(before);
+    await expectBackToStart();
   });
 
   test("the engine itself killed in the middle of up: its lock cancelled, pending creates imported or cleared as Pulumi documents, then up converges", async () => {
-    const running = stack.run("up");
+    const running = session.stack.run("up");
     await until(
       "the stack to be half-created",
       300_000,
@@ -408,13 +355,13 @@ describe("pulumi up of dev with the real engine", () => {
     expect((await engine("cancel", "pulumi cancel")).ok).toBe(true);
     // Which pending creates went through: the cluster has the object, or Helm the deployed release.
     // An install Helm had not finished is uninstalled (Helm's recovery of `pending-install`).
-    const plan = await planPendingCreates(tier!, killed.pendingOps ?? []);
+    const plan = await planPendingCreates(tier(), killed.pendingOps ?? []);
     process.stdout.write(
       `tier: engine-dev: of ${killed.pending} pending create(s): ${plan.imports.length} imported, ` +
         `${plan.uninstall.length} interrupted Helm install(s) uninstalled, ${plan.cleared.length} cleared\n`,
     );
     for (const r of plan.uninstall)
-      await tier!.helm.run(["uninstall", r.name, `--namespace=${r.namespace}`, "--wait"]);
+      await tier().helm.run(["uninstall", r.name, `--namespace=${r.namespace}`, "--wait"]);
     const imports = plan.imports;
     const resolved = await engine("resolve-pending", "pulumi refresh (pending creates)", {
       PENDING_IMPORTS: JSON.stringify(imports),
@@ -429,24 +376,11 @@ describe("pulumi up of dev with the real engine", () => {
     await autoscaled();
     expectNoChange(await engine("up", "pulumi up (no change)"));
     expect((await engine("destroy", "pulumi destroy")).ok).toBe(true);
-    await expectBackTo(before);
+    await expectBackToStart();
   });
 });
 
-/** Every namespace the stack made is gone (not Terminating), and nothing it made outlives it but CRDs Helm keeps. */
-async function expectBackTo(start: Inventory): Promise<void> {
-  let seen: string[] = [];
-  await until(
-    "every namespace of the stack to be deleted",
-    180_000,
-    async () => (seen = (await inventory(tier!)).namespaces).length === start.namespaces.length,
-    () => JSON.stringify(seen),
-  );
-  const now = await inventory(tier!);
-  expect(now.namespaces).toEqual(start.namespaces);
-  const kept = new Set(await keptCrds(tier!));
-  const left = now.clusterObjects.filter((o) => !start.clusterObjects.includes(o) && !kept.has(o));
-  expect(left).toEqual([]);
-  const keptNew = [...kept].filter((o) => !start.clusterObjects.includes(o));
-  process.stdout.write(`tier: engine-dev: CRDs Helm keeps by design after destroy: ${keptNew.length}\n`);
+/** Every namespace the stack made is gone (none Terminating), and nothing else it made outlives it but CRDs Helm keeps. */
+async function expectBackToStart(): Promise<void> {
+  expect(await session.leftovers()).toEqual({ namespaces: session.before.namespaces, objects: [] });
 }

@@ -1,25 +1,12 @@
 import { X509Certificate } from "node:crypto";
-import path from "node:path";
 import { defaultIn } from "../../stacks/key";
 import { WORKLOAD_KEYS } from "../../stacks/keys-workload";
 import { parseSummary } from "../../stacks/summary";
-import { installPrerequisites, prepare } from "./deploy";
-import type { EngineAnswer } from "./engine-stack-run";
-import {
-  Companions,
-  EngineStack,
-  TIER_IMAGE,
-  engineConfig,
-  helmReleases,
-  inventory,
-  keptCrds,
-  providedPki,
-  type Inventory,
-} from "./engine-stack";
 import { stackConfigValues } from "../support/stack-files";
 import { until } from "./cluster";
-import { record, recordPhases } from "./report";
-import { startTier, stopTier, timed, type Tier } from "./session";
+import type { EngineAnswer } from "./engine-stack-run";
+import { EngineSession, TIER_IMAGE, engineConfig, helmReleases } from "./engine-stack";
+import { record } from "./report";
 
 // `pulumi up` of prod for real, as its stack file sets it, on a cluster that has what prod expects
 // beforehand (a Prometheus Operator's CRDs, a monitoring namespace). The tier gives it a kubeconfig
@@ -30,70 +17,28 @@ const STACK = "prod";
 // prod has no default hosts: its stack file names them.
 const HOSTS = String(stackConfigValues(STACK)["pingpong:ingressHosts"]).split(",");
 
-let tier: Tier | undefined;
-let stack: EngineStack;
-let companions: Companions | undefined;
-let before: Inventory;
+const session = new EngineSession("engine-prod", STACK);
+const engine = (op: string, phase: string) => session.run(op, phase);
 let leaf: X509Certificate;
-let setupError: Error | undefined;
-
-async function engine(op: string, phase: string): Promise<EngineAnswer> {
-  if (setupError) throw setupError;
-  const r = await timed(tier!, phase, () => stack.run(op));
-  // The figures (docs/benchmarks.md): each operation's time, the part of it in Helm, the resources.
-  record("engine op", `${STACK} ${phase}`, {
-    ms: r.ms,
-    helmMs: r.helmMs,
-    resources: r.resources,
-    changes: r.changes,
-  });
-  if (!r.ok)
-    process.stdout.write(`tier: engine ${op} failed:\n${r.error}\n${(r.diagnostics ?? []).join("\n")}\n`);
-  return r;
-}
 
 /** What an operation changed: its steps but the reads (of the monitoring namespace prod expects). */
 const changed = (r: EngineAnswer) =>
   r.steps.filter((s) => s.op !== "read").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
 
 beforeAll(async () => {
-  try {
-    tier = await startTier("engine-prod");
-    const t = tier;
+  await session.start({
+    hosts: HOSTS,
+    meshCa: true,
     // The mock render only finds the pinned charts and the prerequisites: as its stack file says.
-    const d = await timed(t, "render", () => prepare(t.cluster, t.istiod, STACK));
-    await installPrerequisites(t, d);
-    const pki = providedPki(path.join(t.cluster.dir, "provided-pki"), HOSTS, true);
-    leaf = new X509Certificate(pki["pingpong:serverCertificate"].value);
-    const settings = {
-      image: TIER_IMAGE,
-      chartSource: d.chartDir,
-      kubeconfig: t.cluster.kubeconfig,
-      kubeContext: "tier",
-      ...t.istiod.webhookSettings(),
-    };
+    settings: { image: TIER_IMAGE },
     // The registry and the prod context are the deploying machine's; the image replaces the one.
-    stack = new EngineStack(
-      t,
-      STACK,
+    config: (settings, pki) =>
       engineConfig(STACK, settings, pki, ["pingpong:registry", "pingpong:kubeContext"]),
-    );
-    before = await inventory(t);
-    companions = new Companions(t);
-    companions.start();
-  } catch (err) {
-    setupError = err as Error;
-  }
+  });
+  if (session.pki) leaf = new X509Certificate(session.pki["pingpong:serverCertificate"].value);
 });
 
-afterAll(async () => {
-  companions?.stop();
-  if (tier) {
-    for (const line of companions?.log ?? []) process.stdout.write(`tier: engine-prod: ${line}\n`);
-    recordPhases("engine-prod", tier.phases);
-  }
-  await stopTier(tier);
-});
+afterAll(() => session.stop());
 
 describe("pulumi up of prod with the real engine", () => {
   let first: EngineAnswer;
@@ -123,7 +68,7 @@ describe("pulumi up of prod with the real engine", () => {
   });
 
   test("istiod's plug-in CA is the organisation's intermediate", async () => {
-    const cacerts = await tier!.cluster.kube.get("v1", "Secret", "istio-system", "cacerts");
+    const cacerts = await session.tier!.cluster.kube.get("v1", "Secret", "istio-system", "cacerts");
     const data = (cacerts?.data ?? {}) as Record<string, string>;
     expect(Object.keys(data).sort()).toEqual([
       "ca-cert.pem",
@@ -142,7 +87,7 @@ describe("pulumi up of prod with the real engine", () => {
     const min = Number(defaultIn(WORKLOAD_KEYS.hpaMinReplicas, STACK));
     let seen = "";
     const settled = async () => {
-      const deployments = await tier!.cluster.kube.list("apps/v1", "Deployment");
+      const deployments = await session.tier!.cluster.kube.list("apps/v1", "Deployment");
       const status = (d: (typeof deployments)[number]) =>
         (d.status ?? {}) as { replicas?: number; availableReplicas?: number };
       const pingpong = deployments.filter((d) => /^pingpong-[ab]$/.test(d.metadata.namespace ?? ""));
@@ -166,7 +111,9 @@ describe("pulumi up of prod with the real engine", () => {
       });
       expect(Object.keys(r.changes).filter((k) => k !== "read")).toEqual(["same"]);
     }
-    expect(Object.entries(await helmReleases(tier!)).filter(([, s]) => !s.includes("deployed"))).toEqual([]);
+    expect(
+      Object.entries(await helmReleases(session.tier!)).filter(([, s]) => !s.includes("deployed")),
+    ).toEqual([]);
   });
 
   test("destroy removes everything the stack created and leaves no namespace Terminating", async () => {
@@ -176,16 +123,7 @@ describe("pulumi up of prod with the real engine", () => {
       error: undefined,
       resources: 0,
     });
-    let seen: string[] = [];
-    await until(
-      "every namespace of the stack to be deleted",
-      180_000,
-      async () => (seen = (await inventory(tier!)).namespaces).length === before.namespaces.length,
-      () => JSON.stringify(seen),
-    );
-    const now = await inventory(tier!);
-    expect(now.namespaces).toEqual(before.namespaces);
-    const kept = new Set(await keptCrds(tier!));
-    expect(now.clusterObjects.filter((o) => !before.clusterObjects.includes(o) && !kept.has(o))).toEqual([]);
+    const left = await session.leftovers();
+    expect(left).toEqual({ namespaces: session.before.namespaces, objects: [] });
   });
 });

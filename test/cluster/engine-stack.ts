@@ -3,8 +3,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../support/process";
 import { stackConfig } from "../support/stack-files";
+import { until } from "./cluster";
+import { installPrerequisites, prepare } from "./deploy";
 import type { EngineAnswer, PendingOp } from "./engine-stack-run";
-import type { Tier } from "./session";
+import { record, recordPhases } from "./report";
+import { startTier, stopTier, timed, type Tier } from "./session";
 import { toolPath, toolsCache } from "./tools";
 
 /**
@@ -398,4 +401,109 @@ export async function planPendingCreates(tier: Tier, pending: PendingOp[]): Prom
     else plan.cleared.push(p.urn);
   }
   return plan;
+}
+
+/**
+ * One stack's session with the real engine, shared by the engine's test files: a cluster of its own,
+ * the charts and prerequisites the stack expects, the organisation's PKI, and the cluster's own
+ * programs (Companions); `run` times every operation into the figures.
+ */
+export class EngineSession {
+  tier?: Tier;
+  stack!: EngineStack;
+  /** The cluster before the stack: what `destroy` must return it to. */
+  before!: Inventory;
+  pki!: Record<string, ConfigValue>;
+  /** What the tier sets for the stack (kubeconfig, chart sources, istiod's webhooks, the image). */
+  settings!: Record<string, string>;
+  private companions?: Companions;
+  private error?: Error;
+
+  constructor(
+    readonly name: string,
+    readonly stackName: string,
+  ) {}
+
+  async start(opts: {
+    hosts: string[];
+    meshCa: boolean;
+    /** Config of the mock render that finds the pinned charts and the prerequisites. */
+    renderConfig?: Record<string, string>;
+    settings: Record<string, string>;
+    /** The stack's configuration from the tier's settings and the PKI. */
+    config: (
+      settings: Record<string, string>,
+      pki: Record<string, ConfigValue>,
+    ) => Record<string, ConfigValue>;
+  }): Promise<void> {
+    try {
+      const t = (this.tier = await startTier(this.name));
+      const d = await timed(t, "render", () =>
+        prepare(t.cluster, t.istiod, this.stackName, opts.renderConfig),
+      );
+      await installPrerequisites(t, d);
+      this.pki = providedPki(path.join(t.cluster.dir, "provided-pki"), opts.hosts, opts.meshCa);
+      this.settings = {
+        ...opts.settings,
+        chartSource: d.chartDir,
+        kubeconfig: t.cluster.kubeconfig,
+        kubeContext: "tier",
+        ...t.istiod.webhookSettings(),
+      };
+      this.stack = new EngineStack(t, this.stackName, opts.config(this.settings, this.pki));
+      this.before = await inventory(t);
+      this.companions = new Companions(t);
+      this.companions.start();
+    } catch (err) {
+      this.error = err as Error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.companions?.stop();
+    if (this.tier) {
+      for (const line of this.companions?.log ?? []) process.stdout.write(`tier: ${this.name}: ${line}\n`);
+      recordPhases(this.name, this.tier.phases);
+    }
+    await stopTier(this.tier);
+  }
+
+  /** One engine operation, timed into the figures; its answer printed when it failed. */
+  async run(op: string, phase: string, env: Record<string, string> = {}): Promise<EngineAnswer> {
+    if (this.error) throw this.error;
+    const r = await timed(this.tier!, phase, () => this.stack.run(op, env));
+    // The figures (docs/benchmarks.md): each operation's time, the part of it in Helm, the resources.
+    record("engine op", `${this.stackName} ${phase}`, {
+      ms: r.ms,
+      helmMs: r.helmMs,
+      resources: r.resources,
+      changes: r.changes,
+    });
+    if (!r.ok)
+      process.stdout.write(`tier: engine ${op} failed:\n${r.error}\n${(r.diagnostics ?? []).join("\n")}\n`);
+    return r;
+  }
+
+  /**
+   * Waits for every namespace the stack made to be deleted (none left Terminating), then says what
+   * else outlives it: cluster-scoped objects it made, but the CRDs Helm keeps by design.
+   */
+  async leftovers(): Promise<{ namespaces: string[]; objects: string[] }> {
+    const tier = this.tier!;
+    let seen: string[] = [];
+    await until(
+      "every namespace of the stack to be deleted",
+      180_000,
+      async () => (seen = (await inventory(tier)).namespaces).length === this.before.namespaces.length,
+      () => JSON.stringify(seen),
+    );
+    const now = await inventory(tier);
+    const kept = new Set(await keptCrds(tier));
+    const keptNew = [...kept].filter((o) => !this.before.clusterObjects.includes(o));
+    process.stdout.write(`tier: ${this.name}: CRDs Helm keeps by design after destroy: ${keptNew.length}\n`);
+    return {
+      namespaces: now.namespaces,
+      objects: now.clusterObjects.filter((o) => !this.before.clusterObjects.includes(o) && !kept.has(o)),
+    };
+  }
 }
