@@ -154,8 +154,9 @@ describe.each(NAMES)("%s", (v) => {
     expect(outside.length).toBeGreaterThanOrEqual(3);
     for (const p of outside) {
       expect(p.sidecar).toBe(false);
+      // A probe calls one instance's Service by its cluster host: <service>.<namespace>.svc...
       const targets = p.calls
-        ? [serviceAtUrl(run(), p.calls)!.namespace]
+        ? [new URL(p.calls).hostname.split(".")[1]]
         : [s().namespaces.a, s().namespaces.b];
       for (const ns of targets)
         for (const to of appPods(run(), ns))
