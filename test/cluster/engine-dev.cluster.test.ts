@@ -13,6 +13,7 @@ import {
   helmReleases,
   killCli,
   planPendingCreates,
+  uninstallInterruptedInstalls,
 } from "./engine-stack";
 import type { KubeObject } from "./kube";
 import { record } from "./report";
@@ -317,6 +318,11 @@ describe("pulumi up of dev with the real engine", () => {
     );
     // A failed operation (not a killed engine) leaves no pending operation: each step ended, in error.
     expect(interrupted.pending).toBe(0);
+    // A Helm install the outage cut off stays pending-install, outside the state: Helm's recovery.
+    const uninstalled = await uninstallInterruptedInstalls(tier());
+    process.stdout.write(
+      `tier: engine-dev: interrupted Helm installs uninstalled: ${JSON.stringify(uninstalled)}\n`,
+    );
     const converged = await engine("up", "pulumi up (after the fault)");
     expect({ ok: converged.ok, error: converged.error }).toEqual({ ok: true, error: undefined });
     expect(converged.pending).toBe(0);

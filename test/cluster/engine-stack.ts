@@ -507,3 +507,20 @@ export class EngineSession {
     };
   }
 }
+
+/**
+ * Helm releases an interrupted `up` left half-done, which the engine's state does not have (their
+ * create failed): an install cut off stays `pending-install` and the next install of the name says
+ * "cannot re-use a name that is still in use". Helm's own recovery: uninstall it. Returns what was
+ * uninstalled (`namespace/name`).
+ */
+export async function uninstallInterruptedInstalls(tier: Tier): Promise<string[]> {
+  const done: string[] = [];
+  for (const [key, revisions] of Object.entries(await helmReleases(tier))) {
+    if (revisions.includes("deployed") || !revisions.includes("pending-install")) continue;
+    const [namespace, name] = key.split("/");
+    await tier.helm.run(["uninstall", name, `--namespace=${namespace}`, "--wait"]);
+    done.push(key);
+  }
+  return done;
+}
