@@ -289,6 +289,24 @@ export class EngineStack {
   }
 }
 
+/**
+ * When the kubernetes provider crashed during an operation: the head of the crash the engine relays
+ * from the provider's stderr (the panic or fatal error, and the frames under it), else undefined.
+ */
+export function providerCrash(r: Pick<EngineAnswer, "ok" | "error" | "diagnostics">): string | undefined {
+  if (r.ok) return undefined;
+  const text = [r.error ?? "", ...(r.diagnostics ?? [])].join("\n");
+  if (!/pulumi-resource-kubernetes exited prematurely/.test(text)) return undefined;
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => /^\s*(error: )?(panic|fatal error): /.test(l));
+  return at < 0
+    ? "(the engine relayed no panic from the provider)"
+    : lines
+        .slice(at, at + 16)
+        .map((l) => `  ${l.trim()}`)
+        .join("\n");
+}
+
 /** What is on the cluster outside the stack's namespaces, and the namespaces: to find leftovers. */
 export interface Inventory {
   namespaces: string[];
@@ -468,8 +486,29 @@ export class EngineSession {
     await stopTier(this.tier);
   }
 
-  /** One engine operation, timed into the figures; its answer printed when it failed. */
-  async run(op: string, phase: string, env: Record<string, string> = {}): Promise<EngineAnswer> {
+  /**
+   * One engine operation, timed into the figures; its answer printed when it failed. When the
+   * kubernetes provider crashes (the engine says it "exited prematurely"), the crash is printed and
+   * recorded and the operation runs once more, as a user reruns it: a crash that repeats fails the
+   * test. Operations that inject a fault pass `retryProviderCrash: false`.
+   */
+  async run(
+    op: string,
+    phase: string,
+    env: Record<string, string> = {},
+    opts: { retryProviderCrash?: boolean } = {},
+  ): Promise<EngineAnswer> {
+    const r = await this.runOnce(op, phase, env);
+    const crash = providerCrash(r);
+    if (!crash || opts.retryProviderCrash === false) return r;
+    process.stdout.write(
+      `tier: ${this.name}: the kubernetes provider crashed during ${phase}; it runs once more, as a user reruns it (docs/cluster-tier.md, "A provider crash"):\n${crash}\n`,
+    );
+    record("provider crash", `${this.stackName} ${phase}`, { crash });
+    return this.runOnce(op, `${phase} (after a provider crash)`, env);
+  }
+
+  private async runOnce(op: string, phase: string, env: Record<string, string>): Promise<EngineAnswer> {
     if (this.error) throw this.error;
     const r = await timed(this.tier!, phase, () => this.stack.run(op, env));
     // The figures (docs/benchmarks.md): each operation's time, the part of it in Helm, the resources.
