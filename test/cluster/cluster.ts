@@ -250,3 +250,23 @@ export async function until(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Looks (with `look`) until what it sees passes `ok`, and returns that; a timeout's error shows the
+ * last thing seen.
+ */
+export async function untilSeen<T>(
+  what: string,
+  timeoutMs: number,
+  look: () => Promise<T>,
+  ok: (seen: T) => boolean,
+): Promise<T> {
+  let seen: T | undefined;
+  await until(
+    what,
+    timeoutMs,
+    async () => ok((seen = await look())),
+    () => JSON.stringify(seen),
+  );
+  return seen as T;
+}

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { defaultIn } from "../../stacks/key";
 import { MESH_KEYS } from "../../stacks/keys-mesh";
 import { parseSummary } from "../../stacks/summary";
-import { until } from "./cluster";
+import { until, untilSeen } from "./cluster";
 import type { EngineAnswer } from "./engine-stack-run";
 import {
   EngineSession,
@@ -92,57 +92,57 @@ async function rolloutCommand(status: Record<string, boolean>): Promise<void> {
   );
 }
 
+/** The Rollout's status and the weights of pingpong-b's route, as the controller leaves them. */
+const rolloutAndRoute = async () => ({
+  status: await rolloutStatus(),
+  weights: weights(await virtualService()),
+});
+
 /** Waits until the controller has shifted `canary` percent of the route to the canary subset. */
-async function canaryAt(canary: number): Promise<void> {
-  let seen = "";
-  await until(
+const canaryAt = (canary: number) =>
+  untilSeen(
     `the Rollout controller to set the canary's weight to ${canary}`,
     120_000,
-    async () => {
-      const w = weights(await virtualService());
-      seen = JSON.stringify({ status: await rolloutStatus(), weights: w });
-      return w.canary === canary;
-    },
-    () => seen,
+    rolloutAndRoute,
+    ({ weights: w }) => w.canary === canary,
   );
-}
 
 /** Waits until the Rollout is Healthy on its newest pods and all traffic is on the stable subset. */
-async function settledOnStable(): Promise<void> {
-  let seen = "";
-  await until(
+const settledOnStable = () =>
+  untilSeen(
     "the Rollout to be Healthy with everything on the stable subset",
     120_000,
-    async () => {
-      const s = await rolloutStatus();
-      const w = weights(await virtualService());
-      seen = JSON.stringify({ status: s, weights: w });
-      return s.phase === "Healthy" && s.stableRS === s.currentPodHash && w.stable === 100 && w.canary === 0;
-    },
-    () => seen,
+    rolloutAndRoute,
+    ({ status: s, weights: w }) =>
+      s.phase === "Healthy" && s.stableRS === s.currentPodHash && w.stable === 100 && w.canary === 0,
   );
-}
 
 /**
  * Waits for the autoscaler's 2 replicas of pingpong-a's Deployment and pingpong-b's Rollout to be
  * available. A refresh while a new pod is not ready yet reads the Deployment as unready, and the next
  * up awaits it again (the provider's readiness check): comparisons start settled.
  */
-async function autoscaled(): Promise<void> {
-  let seen = "";
-  await until(
+const autoscaled = () =>
+  untilSeen(
     "the HPA's 2 replicas of pingpong-a's Deployment and pingpong-b's Rollout to be available",
     120_000,
-    async () => {
-      const a = await kube().get("apps/v1", "Deployment", "pingpong-a", "pingpong-v1");
-      const b = await rollout();
-      const counts = [a, b].map((o) => (o?.status as { availableReplicas?: number })?.availableReplicas);
-      seen = JSON.stringify(counts);
-      return counts.every((n) => n === 2);
-    },
-    () => seen,
+    async () =>
+      [await kube().get("apps/v1", "Deployment", "pingpong-a", "pingpong-v1"), await rollout()].map(
+        (o) => (o?.status as { availableReplicas?: number })?.availableReplicas,
+      ),
+    (counts) => counts.every((n) => n === 2),
   );
-}
+
+/** Waits for an up to be halfway: the mesh is installed and the app's namespaces are being filled. */
+const halfCreated = () =>
+  until(
+    "the stack to be half-created",
+    300_000,
+    async () =>
+      (await kube()
+        .get("v1", "Namespace", undefined, "pingpong-a")
+        .catch(() => undefined)) !== undefined,
+  );
 
 beforeAll(() =>
   session.start({
@@ -202,11 +202,7 @@ describe("pulumi up of dev with the real engine", () => {
   });
 
   test("a promotion: the controller's writes are left alone and the next up changes nothing", async () => {
-    await until(
-      "the Rollout to be Healthy",
-      120_000,
-      async () => (await rolloutStatus()).phase === "Healthy",
-    );
+    await untilSeen("the Rollout to be Healthy", 120_000, rolloutStatus, (s) => s.phase === "Healthy");
     session.stack.setConfig(configWith({ image: NEXT_IMAGE }));
     const update = await engine("up", "pulumi up (new image)");
     expect(update.ok).toBe(true);
@@ -303,15 +299,7 @@ describe("pulumi up of dev with the real engine", () => {
   test("the API server killed in the middle of up and restarted: the next up converges, no duplicate, no orphan", async () => {
     session.stack.setConfig(configWith());
     const running = engineUnderFault("up", "pulumi up (API server killed)");
-    // Halfway: the mesh is installed and the app's namespaces are being filled.
-    await until(
-      "the stack to be half-created",
-      300_000,
-      async () =>
-        (await kube()
-          .get("v1", "Namespace", undefined, "pingpong-a")
-          .catch(() => undefined)) !== undefined,
-    );
+    await halfCreated();
     await tier().cluster.killApiserver();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await tier().cluster.restartApiserver();
@@ -342,14 +330,7 @@ describe("pulumi up of dev with the real engine", () => {
 
   test("the engine itself killed in the middle of up: its lock cancelled, pending creates imported or cleared as Pulumi documents, then up converges", async () => {
     const running = session.stack.run("up");
-    await until(
-      "the stack to be half-created",
-      300_000,
-      async () =>
-        (await kube()
-          .get("v1", "Namespace", undefined, "pingpong-a")
-          .catch(() => undefined)) !== undefined,
-    );
+    await halfCreated();
     expect(killCli("up")).toBe(true);
     const killed = await running;
     expect(killed.ok).toBe(false);

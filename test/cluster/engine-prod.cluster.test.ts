@@ -3,7 +3,8 @@ import { defaultIn } from "../../stacks/key";
 import { WORKLOAD_KEYS } from "../../stacks/keys-workload";
 import { parseSummary } from "../../stacks/summary";
 import { stackConfigValues } from "../support/stack-files";
-import { until } from "./cluster";
+import { untilSeen } from "./cluster";
+import type { KubeObject } from "./kube";
 import type { EngineAnswer } from "./engine-stack-run";
 import { EngineSession, TIER_IMAGE, engineConfig, helmReleases } from "./engine-stack";
 import { record } from "./report";
@@ -85,20 +86,20 @@ describe("pulumi up of prod with the real engine", () => {
     // Settled first: the autoscalers have raised pingpong's Deployments to their minimum and every
     // Deployment is available (a refresh of an unready Deployment awaits it again).
     const min = Number(defaultIn(WORKLOAD_KEYS.hpaMinReplicas, STACK));
-    let seen = "";
-    const settled = async () => {
-      const deployments = await session.tier!.cluster.kube.list("apps/v1", "Deployment");
-      const status = (d: (typeof deployments)[number]) =>
-        (d.status ?? {}) as { replicas?: number; availableReplicas?: number };
-      const pingpong = deployments.filter((d) => /^pingpong-[ab]$/.test(d.metadata.namespace ?? ""));
-      seen = JSON.stringify(deployments.map((d) => [d.metadata.namespace, d.metadata.name, status(d)]));
-      return (
-        pingpong.length === 2 &&
-        pingpong.every((d) => (status(d).availableReplicas ?? 0) >= min) &&
-        deployments.every((d) => (status(d).availableReplicas ?? 0) === (status(d).replicas ?? 0))
-      );
-    };
-    await until("the autoscaled Deployments to be available", 180_000, settled, () => seen);
+    const status = (d: KubeObject) => (d.status ?? {}) as { replicas?: number; availableReplicas?: number };
+    await untilSeen(
+      "the autoscaled Deployments to be available",
+      180_000,
+      () => session.tier!.cluster.kube.list("apps/v1", "Deployment"),
+      (deployments) => {
+        const pingpong = deployments.filter((d) => /^pingpong-[ab]$/.test(d.metadata.namespace ?? ""));
+        return (
+          pingpong.length === 2 &&
+          pingpong.every((d) => (status(d).availableReplicas ?? 0) >= min) &&
+          deployments.every((d) => (status(d).availableReplicas ?? 0) === (status(d).replicas ?? 0))
+        );
+      },
+    );
     for (const [op, phase] of [
       ["up", "pulumi up (no change)"],
       ["preview", "pulumi preview (no change)"],

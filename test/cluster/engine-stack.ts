@@ -1,11 +1,12 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT } from "../support/process";
 import { stackConfig } from "../support/stack-files";
-import { until } from "./cluster";
+import { untilSeen } from "./cluster";
 import { installPrerequisites, prepare } from "./deploy";
 import type { EngineAnswer, PendingOp } from "./engine-stack-run";
+import { selfSignedCa, signWith } from "./pki";
 import { record, recordPhases } from "./report";
 import { startTier, stopTier, timed, type Tier } from "./session";
 import { toolPath, toolsCache } from "./tools";
@@ -29,20 +30,6 @@ export const NEXT_IMAGE =
 export const THIRD_IMAGE =
   "registry.tier.invalid/pingpong@sha256:0000000000000000000000000000000000000000000000000000000000000003";
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
-}
-
-const ecKey = (out: string) => [
-  "genpkey",
-  "-algorithm",
-  "EC",
-  "-pkeyopt",
-  "ec_paramgen_curve:P-256",
-  "-out",
-  out,
-];
-
 /**
  * A root CA, a server certificate for `hosts` and (with `meshCa`, when the stack's pluginCa is on) an
  * intermediate CA for istiod, made with openssl:
@@ -51,55 +38,9 @@ const ecKey = (out: string) => [
  */
 export function providedPki(dir: string, hosts: string[], meshCa: boolean): Record<string, ConfigValue> {
   mkdirSync(dir, { recursive: true });
-  openssl(ecKey("root.key"), dir);
-  const caExt = [
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-  ];
-  openssl(
-    [
-      "req",
-      "-x509",
-      "-new",
-      "-key",
-      "root.key",
-      "-subj",
-      "/O=pingpong tier/CN=pingpong tier root CA",
-      "-days",
-      "30",
-      ...caExt,
-      "-out",
-      "root.crt",
-    ],
-    dir,
-  );
-  const sign = (base: string, subject: string, ext: string[]) => {
-    openssl(ecKey(`${base}.key`), dir);
-    openssl(["req", "-new", "-key", `${base}.key`, "-subj", subject, "-out", `${base}.csr`], dir);
-    writeFileSync(path.join(dir, `${base}.ext`), `${ext.join("\n")}\n`);
-    openssl(
-      [
-        "x509",
-        "-req",
-        "-in",
-        `${base}.csr`,
-        "-CA",
-        "root.crt",
-        "-CAkey",
-        "root.key",
-        "-CAcreateserial",
-        "-days",
-        "10",
-        "-extfile",
-        `${base}.ext`,
-        "-out",
-        `${base}.crt`,
-      ],
-      dir,
-    );
-  };
+  selfSignedCa(dir, "root", "/O=pingpong tier/CN=pingpong tier root CA", 30);
+  const sign = (base: string, subject: string, ext: string[]) =>
+    signWith(dir, "root", base, subject, ext, 10);
   sign("server", `/O=pingpong tier/CN=${hosts[0]}`, [
     "basicConstraints=critical,CA:FALSE",
     "keyUsage=critical,digitalSignature,keyEncipherment",
@@ -529,12 +470,11 @@ export class EngineSession {
    */
   async leftovers(): Promise<{ namespaces: string[]; objects: string[] }> {
     const tier = this.tier!;
-    let seen: string[] = [];
-    await until(
+    await untilSeen(
       "every namespace of the stack to be deleted",
       180_000,
-      async () => (seen = (await inventory(tier)).namespaces).length === this.before.namespaces.length,
-      () => JSON.stringify(seen),
+      async () => (await inventory(tier)).namespaces,
+      (namespaces) => namespaces.length === this.before.namespaces.length,
     );
     const now = await inventory(tier);
     const kept = new Set(await keptCrds(tier));

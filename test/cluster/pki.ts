@@ -22,21 +22,60 @@ export interface Pki {
   istiodKey: string;
 }
 
-function openssl(args: string[], cwd: string): void {
+export function openssl(args: string[], cwd: string): void {
   execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** A key and a certificate signed by the CA, with the given subject and subjectAltNames. */
-function issue(dir: string, base: string, subject: string, sans: string[], usage: string): void {
-  openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${base}.key`], dir);
+const ecKey = (out: string) => [
+  "genpkey",
+  "-algorithm",
+  "EC",
+  "-pkeyopt",
+  "ec_paramgen_curve:P-256",
+  "-out",
+  out,
+];
+
+/** A P-256 key `<base>.key` and a self-signed CA certificate `<base>.crt` in `dir`. */
+export function selfSignedCa(dir: string, base: string, subject: string, days: number): void {
+  openssl(ecKey(`${base}.key`), dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      `${base}.key`,
+      "-subj",
+      subject,
+      "-days",
+      String(days),
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+      "-out",
+      `${base}.crt`,
+    ],
+    dir,
+  );
+}
+
+/**
+ * A P-256 key `<base>.key` and a certificate `<base>.crt` for `subject` with the given extension
+ * lines, signed by the CA `<ca>.crt`/`<ca>.key` in `dir`.
+ */
+export function signWith(
+  dir: string,
+  ca: string,
+  base: string,
+  subject: string,
+  ext: string[],
+  days: number,
+): void {
+  openssl(ecKey(`${base}.key`), dir);
   openssl(["req", "-new", "-key", `${base}.key`, "-subj", subject, "-out", `${base}.csr`], dir);
-  const ext = [
-    "basicConstraints=critical,CA:FALSE",
-    "keyUsage=critical,digitalSignature,keyEncipherment",
-    `extendedKeyUsage=${usage}`,
-    ...(sans.length ? [`subjectAltName=${sans.join(",")}`] : []),
-  ].join("\n");
-  writeFileSync(path.join(dir, `${base}.ext`), `${ext}\n`);
+  writeFileSync(path.join(dir, `${base}.ext`), `${ext.join("\n")}\n`);
   openssl(
     [
       "x509",
@@ -44,12 +83,12 @@ function issue(dir: string, base: string, subject: string, sans: string[], usage
       "-in",
       `${base}.csr`,
       "-CA",
-      "ca.crt",
+      `${ca}.crt`,
       "-CAkey",
-      "ca.key",
+      `${ca}.key`,
       "-CAcreateserial",
       "-days",
-      "2",
+      String(days),
       "-extfile",
       `${base}.ext`,
       "-out",
@@ -59,28 +98,25 @@ function issue(dir: string, base: string, subject: string, sans: string[], usage
   );
 }
 
-export function makePki(dir: string): Pki {
-  openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ca.key"], dir);
-  openssl(
-    [
-      "req",
-      "-x509",
-      "-new",
-      "-key",
-      "ca.key",
-      "-subj",
-      "/CN=pingpong-cluster-tier-ca",
-      "-days",
-      "2",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-      "-out",
-      "ca.crt",
-    ],
+/** A leaf key and certificate signed by the cluster's CA, with the given subject and subjectAltNames. */
+function issue(dir: string, base: string, subject: string, sans: string[], usage: string): void {
+  signWith(
     dir,
+    "ca",
+    base,
+    subject,
+    [
+      "basicConstraints=critical,CA:FALSE",
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      `extendedKeyUsage=${usage}`,
+      ...(sans.length ? [`subjectAltName=${sans.join(",")}`] : []),
+    ],
+    2,
   );
+}
+
+export function makePki(dir: string): Pki {
+  selfSignedCa(dir, "ca", "/CN=pingpong-cluster-tier-ca", 2);
   const serviceHosts = [
     "kubernetes",
     "kubernetes.default",
