@@ -1,17 +1,15 @@
 import type { ExternalIstiod } from "../components/istio-webhooks";
+import type { PingpongServiceArgs } from "../components/pingpong-service";
 import type { ProvidedPki } from "../components/provided-certificates";
 import type { Resilience } from "../components/traffic";
 import type {
-  Autoscaling,
   GatewayServiceType,
   KeyAlgorithm,
-  LogLevel,
   MonitoringMode,
   OutboundTrafficPolicy,
-  Resources,
-  SpreadPolicy,
   TlsTermination,
 } from "../components/types";
+import type { WorkloadSettings } from "../components/workload";
 import type { Environment } from "./key";
 import type { Instance } from "./keys-traffic";
 import type { RequestSettings } from "./settings-sizing";
@@ -38,19 +36,13 @@ export interface Settings {
   chartSource?: string;
   /** a and b run pingpong in the mesh, c is outside it, monitoring is where Prometheus runs, gateway the ingress gateway. */
   namespaces: { a: string; b: string; c: string; monitoring: string; gateway: string };
-  workload: {
-    replicas: number;
-    autoscaling?: Autoscaling;
-    /** Absent: no PodDisruptionBudget (a single replica cannot be protected without blocking evictions). */
-    pdbMinAvailable?: number;
-    resources: Resources;
-    tickMs: number;
-    pingTimeoutMs: number;
-    shutdownTimeoutSeconds: number;
-    drainDelaySeconds: number;
-    logLevel: LogLevel;
-    spreadPolicy: SpreadPolicy;
-  };
+  /**
+   * The app's own settings and how many pods run it, as the component takes them. The trace sampling
+   * is not the workload's: the plan derives it from `observability.tracing`. pdbMinAvailable is absent
+   * when no PodDisruptionBudget runs (a single replica cannot be protected without blocking evictions).
+   */
+  workload: Omit<WorkloadSettings, "traceSamplingPercent"> &
+    Pick<PingpongServiceArgs, "replicas" | "autoscaling" | "pdbMinAvailable">;
   networkPolicy: boolean;
   rbac: { operatorGroup: string };
   mesh: {

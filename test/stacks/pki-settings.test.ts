@@ -167,19 +167,53 @@ describe("accepted", () => {
   });
 });
 
-describe("refused: which settings come together", () => {
-  test("serverCertificate without serverPrivateKey", () => {
-    const { serverPrivateKey: _key, ...config } = user.settings;
-    expect(onlyProblem(config, "dev", "serverPrivateKey", "<unset>")).toBe(
-      "pingpong:serverPrivateKey=<unset>: expected the PEM private key of the server certificate (set with --secret), because pingpong:serverCertificate is set",
-    );
-  });
+/**
+ * A refusal: `config` (built once the PKI exists, hence a function) on `stack` has one problem, on
+ * `key` with its value shown as `shown`; `says` is that line in full or the part of it that matters.
+ */
+interface Refusal {
+  name: string;
+  config: () => Config;
+  stack: string;
+  key: string;
+  shown?: string;
+  says: string;
+}
+const refused = ({ config, stack, key, shown }: Refusal): string => onlyProblem(config(), stack, key, shown);
 
-  test("serverCertificate without caCertificate", () => {
-    const { caCertificate: _ca, ...config } = user.settings;
-    expect(onlyProblem(config, "dev", "caCertificate", "<unset>")).toBe(
-      "pingpong:caCertificate=<unset>: expected the PEM of the root CA the server certificate chains to, because pingpong:serverCertificate is set",
-    );
+/** `config` without `key`. */
+function without(config: Config, key: string): Config {
+  const { [key]: _gone, ...rest } = config;
+  return rest;
+}
+
+describe("refused: which settings come together", () => {
+  test.each<Refusal>([
+    {
+      name: "serverCertificate without serverPrivateKey",
+      config: () => without(user.settings, "serverPrivateKey"),
+      stack: "dev",
+      key: "serverPrivateKey",
+      shown: "<unset>",
+      says: "pingpong:serverPrivateKey=<unset>: expected the PEM private key of the server certificate (set with --secret), because pingpong:serverCertificate is set",
+    },
+    {
+      name: "serverCertificate without caCertificate",
+      config: () => without(user.settings, "caCertificate"),
+      stack: "dev",
+      key: "caCertificate",
+      shown: "<unset>",
+      says: "pingpong:caCertificate=<unset>: expected the PEM of the root CA the server certificate chains to, because pingpong:serverCertificate is set",
+    },
+    {
+      name: "serverPrivateKey without serverCertificate: refused, the key shown by its kind only",
+      config: () => ({ serverPrivateKey: user.server.key }),
+      stack: "dev",
+      key: "serverPrivateKey",
+      says: "pingpong:serverPrivateKey=<secret EC P-256 key>: expected unset unless pingpong:serverCertificate is set: the stack generates its own CA and keys without it",
+    },
+  ])("$name", (r) => {
+    expect(refused(r)).toBe(r.says);
   });
 
   test("serverCertificate alone: one line for each missing setting", () => {
@@ -190,19 +224,17 @@ describe("refused: which settings come together", () => {
     ]);
   });
 
-  test("serverPrivateKey without serverCertificate: refused, the key shown by its kind only", () => {
-    expect(onlyProblem({ serverPrivateKey: user.server.key }, "dev", "serverPrivateKey")).toBe(
-      "pingpong:serverPrivateKey=<secret EC P-256 key>: expected unset unless pingpong:serverCertificate is set: the stack generates its own CA and keys without it",
-    );
-  });
-
-  test("caCertificate without serverCertificate", () => {
-    const line = onlyProblem(
-      { caCertificate: user.root.cert },
-      "dev",
-      "caCertificate",
-      "<certificate CN=Acme Root CA, O=Acme",
-    );
+  test.each<{ key: string; stack: string; value: () => string; shown?: string }>([
+    {
+      key: "caCertificate",
+      stack: "dev",
+      value: () => user.root.cert,
+      shown: "<certificate CN=Acme Root CA, O=Acme",
+    },
+    { key: "meshCaCertificate", stack: "prod", value: () => user.meshSettings.meshCaCertificate },
+    { key: "meshCaPrivateKey", stack: "prod", value: () => user.meshSettings.meshCaPrivateKey },
+  ])("$key without serverCertificate ($stack)", ({ key, stack, value, shown }) => {
+    const line = onlyProblem({ [key]: value() }, stack, key, shown);
     expect(line).toContain(": expected unset unless pingpong:serverCertificate is set");
   });
 
@@ -219,14 +251,6 @@ describe("refused: which settings come together", () => {
     const line = onlyProblem({ ...user.settings, [key]: user.meshSettings[key] }, "dev", key);
     expect(line).toContain(": expected unset while pingpong:pluginCa is false: istiod gets no plug-in CA");
   });
-
-  test.each(["meshCaCertificate", "meshCaPrivateKey"] as const)(
-    "%s without serverCertificate (prod)",
-    (key) => {
-      const line = onlyProblem({ [key]: user.meshSettings[key] }, "prod", key);
-      expect(line).toContain(": expected unset unless pingpong:serverCertificate is set");
-    },
-  );
 
   test.each([
     ["certKeyAlgorithm", "RSA-2048", "the provided certificates come with their own keys"],
@@ -249,73 +273,84 @@ describe("refused: each PEM on its own", () => {
     );
   });
 
-  test("a certificate that does not parse", () => {
-    const broken = user.server.cert.replace(/\n[A-Za-z0-9+/]{20}/, "\nAAAAAAAAAAAAAAAAAAAA");
-    const line = onlyProblem(
-      { ...user.settings, serverCertificate: broken },
-      "dev",
-      "serverCertificate",
-      "<text of",
-    );
-    expect(line).toContain("(certificate 1 of 1 does not parse)");
-  });
-
-  test("a certificate setting holding a private key: refused, the key not shown", () => {
-    const line = onlyProblem(
-      { ...user.settings, serverCertificate: `${user.server.cert}${user.server.key}` },
-      "dev",
-      "serverCertificate",
-      "<text of",
-    );
-    expect(line).toContain("(it holds a private key, which belongs in its secret setting)");
-  });
-
-  test("intermediates first: the server's certificate must lead", () => {
-    const line = onlyProblem(
-      { ...user.settings, serverCertificate: `${user.issuing.cert}${user.server.cert}` },
-      "dev",
-      "serverCertificate",
-    );
-    expect(line).toContain(
-      "(the first certificate, CN=Acme Issuing CA, O=Acme, is a CA: the server's comes first)",
-    );
-  });
-
-  test("an expired server certificate", () => {
-    const line = onlyProblem(
-      { ...user.settings, serverCertificate: expired.cert, serverPrivateKey: expired.key },
-      "dev",
-      "serverCertificate",
-      "<certificate CN=old.localtest.me, issued by CN=Acme Issuing CA, O=Acme, valid to 2020-01-02T00:00:00.000Z>",
-    );
-    expect(line).toContain("none expired (CN=old.localtest.me expired on 2020-01-02T00:00:00.000Z)");
-  });
-
-  test("an expired root", () => {
-    const line = onlyProblem({ ...user.settings, caCertificate: expiredRoot.cert }, "dev", "caCertificate");
-    expect(line).toContain(
-      ": expected PEM of one CA certificate, not expired (CN=Old Root CA expired on 2020-01-02T00:00:00.000Z)",
-    );
-  });
-
-  test("a root that is not a CA", () => {
-    const line = onlyProblem({ ...user.settings, caCertificate: devOnly.cert }, "dev", "caCertificate");
-    expect(line).toContain("(CN=pingpong.localtest.me is not a CA: its basicConstraints lack CA:TRUE)");
-  });
-
-  test("two certificates as the root", () => {
-    const line = onlyProblem(
-      { ...user.settings, caCertificate: `${user.root.cert}${user.issuing.cert}` },
-      "dev",
-      "caCertificate",
-    );
-    expect(line).toContain("(2 certificates: expected exactly one)");
-  });
-
-  test("a mesh CA that is not a CA", () => {
-    const mesh = { meshCaCertificate: devOnly.cert, meshCaPrivateKey: devOnly.key };
-    const line = onlyProblem({ ...user.settings, ...mesh }, "prod", "meshCaCertificate");
-    expect(line).toContain("is not a CA");
+  test.each<Refusal>([
+    {
+      name: "a certificate that does not parse",
+      config: () => ({
+        ...user.settings,
+        serverCertificate: user.server.cert.replace(/\n[A-Za-z0-9+/]{20}/, "\nAAAAAAAAAAAAAAAAAAAA"),
+      }),
+      stack: "dev",
+      key: "serverCertificate",
+      shown: "<text of",
+      says: "(certificate 1 of 1 does not parse)",
+    },
+    {
+      name: "a certificate setting holding a private key: refused, the key not shown",
+      config: () => ({ ...user.settings, serverCertificate: `${user.server.cert}${user.server.key}` }),
+      stack: "dev",
+      key: "serverCertificate",
+      shown: "<text of",
+      says: "(it holds a private key, which belongs in its secret setting)",
+    },
+    {
+      name: "intermediates first: the server's certificate must lead",
+      config: () => ({ ...user.settings, serverCertificate: `${user.issuing.cert}${user.server.cert}` }),
+      stack: "dev",
+      key: "serverCertificate",
+      says: "(the first certificate, CN=Acme Issuing CA, O=Acme, is a CA: the server's comes first)",
+    },
+    {
+      name: "an expired server certificate",
+      config: () => ({ ...user.settings, serverCertificate: expired.cert, serverPrivateKey: expired.key }),
+      stack: "dev",
+      key: "serverCertificate",
+      shown:
+        "<certificate CN=old.localtest.me, issued by CN=Acme Issuing CA, O=Acme, valid to 2020-01-02T00:00:00.000Z>",
+      says: "none expired (CN=old.localtest.me expired on 2020-01-02T00:00:00.000Z)",
+    },
+    {
+      name: "an expired root",
+      config: () => ({ ...user.settings, caCertificate: expiredRoot.cert }),
+      stack: "dev",
+      key: "caCertificate",
+      says: ": expected PEM of one CA certificate, not expired (CN=Old Root CA expired on 2020-01-02T00:00:00.000Z)",
+    },
+    {
+      name: "a root that is not a CA",
+      config: () => ({ ...user.settings, caCertificate: devOnly.cert }),
+      stack: "dev",
+      key: "caCertificate",
+      says: "(CN=pingpong.localtest.me is not a CA: its basicConstraints lack CA:TRUE)",
+    },
+    {
+      name: "two certificates as the root",
+      config: () => ({ ...user.settings, caCertificate: `${user.root.cert}${user.issuing.cert}` }),
+      stack: "dev",
+      key: "caCertificate",
+      says: "(2 certificates: expected exactly one)",
+    },
+    {
+      name: "a mesh CA that is not a CA",
+      config: () => ({ ...user.settings, meshCaCertificate: devOnly.cert, meshCaPrivateKey: devOnly.key }),
+      stack: "prod",
+      key: "meshCaCertificate",
+      says: "is not a CA",
+    },
+    {
+      name: "an encrypted private key",
+      config: () => ({
+        ...user.settings,
+        serverPrivateKey:
+          "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+      }),
+      stack: "dev",
+      key: "serverPrivateKey",
+      shown: "<secret>",
+      says: "(it is encrypted: nothing could give it its passphrase)",
+    },
+  ])("$name", (r) => {
+    expect(refused(r)).toContain(r.says);
   });
 
   test.each(["serverPrivateKey", "meshCaPrivateKey"] as const)(
@@ -327,17 +362,6 @@ describe("refused: each PEM on its own", () => {
       );
     },
   );
-
-  test("an encrypted private key", () => {
-    const encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
-    const line = onlyProblem(
-      { ...user.settings, serverPrivateKey: encrypted },
-      "dev",
-      "serverPrivateKey",
-      "<secret>",
-    );
-    expect(line).toContain("(it is encrypted: nothing could give it its passphrase)");
-  });
 });
 
 describe("refused: how they fit together", () => {
@@ -384,44 +408,53 @@ describe("refused: how they fit together", () => {
     );
   });
 
-  test("a server key that is not the certificate's (another RSA key): shown by its kind only", () => {
-    expect(onlyProblem({ ...user.settings, serverPrivateKey: rsa.key }, "dev", "serverPrivateKey")).toBe(
-      "pingpong:serverPrivateKey=<secret RSA 2048-bit key>: expected the private key of pingpong:serverCertificate (CN=pingpong.localtest.me); it does not match its public key",
-    );
+  test.each<Refusal>([
+    {
+      name: "a server key that is not the certificate's (another RSA key): shown by its kind only",
+      config: () => ({ ...user.settings, serverPrivateKey: rsa.key }),
+      stack: "dev",
+      key: "serverPrivateKey",
+      says: "pingpong:serverPrivateKey=<secret RSA 2048-bit key>: expected the private key of pingpong:serverCertificate (CN=pingpong.localtest.me); it does not match its public key",
+    },
+    {
+      name: "a mesh CA key that is not the mesh CA's",
+      config: () => ({ ...user.settings, ...user.meshSettings, meshCaPrivateKey: user.server.key }),
+      stack: "prod",
+      key: "meshCaPrivateKey",
+      says: "pingpong:meshCaPrivateKey=<secret EC P-256 key>: expected the private key of pingpong:meshCaCertificate (CN=Acme mesh CA, O=Acme); it does not match its public key",
+    },
+  ])("$name", (r) => {
+    expect(refused(r)).toBe(r.says);
   });
 
-  test("a server certificate another root issued", () => {
-    const config = { ...user.settings, serverCertificate: stranger.cert, serverPrivateKey: stranger.key };
-    const line = onlyProblem(config, "dev", "serverCertificate");
-    expect(line).toContain(
-      ": expected a chain issued and signed by pingpong:caCertificate (CN=Acme Root CA, O=Acme); CN=pingpong.localtest.me is issued by CN=Other Root CA, not by CN=Acme Root CA, O=Acme",
-    );
-  });
-
-  test("a server certificate without the intermediate that issued it", () => {
-    const line = onlyProblem(
-      { ...user.settings, serverCertificate: user.server.cert },
-      "dev",
-      "serverCertificate",
-    );
-    expect(line).toContain(
-      "; CN=pingpong.localtest.me is issued by CN=Acme Issuing CA, O=Acme, not by CN=Acme Root CA, O=Acme",
-    );
-  });
-
-  test("a mesh CA another root issued", () => {
-    const mesh = { meshCaCertificate: otherMeshCa.cert, meshCaPrivateKey: otherMeshCa.key };
-    const line = onlyProblem({ ...user.settings, ...mesh }, "prod", "meshCaCertificate");
-    expect(line).toContain(
-      ": expected a CA issued and signed by pingpong:caCertificate (CN=Acme Root CA, O=Acme); CN=Other mesh CA is issued by CN=Other Root CA, not by CN=Acme Root CA, O=Acme",
-    );
-  });
-
-  test("a mesh CA key that is not the mesh CA's", () => {
-    const config = { ...user.settings, ...user.meshSettings, meshCaPrivateKey: user.server.key };
-    expect(onlyProblem(config, "prod", "meshCaPrivateKey")).toBe(
-      "pingpong:meshCaPrivateKey=<secret EC P-256 key>: expected the private key of pingpong:meshCaCertificate (CN=Acme mesh CA, O=Acme); it does not match its public key",
-    );
+  test.each<Refusal>([
+    {
+      name: "a server certificate another root issued",
+      config: () => ({ ...user.settings, serverCertificate: stranger.cert, serverPrivateKey: stranger.key }),
+      stack: "dev",
+      key: "serverCertificate",
+      says: ": expected a chain issued and signed by pingpong:caCertificate (CN=Acme Root CA, O=Acme); CN=pingpong.localtest.me is issued by CN=Other Root CA, not by CN=Acme Root CA, O=Acme",
+    },
+    {
+      name: "a server certificate without the intermediate that issued it",
+      config: () => ({ ...user.settings, serverCertificate: user.server.cert }),
+      stack: "dev",
+      key: "serverCertificate",
+      says: "; CN=pingpong.localtest.me is issued by CN=Acme Issuing CA, O=Acme, not by CN=Acme Root CA, O=Acme",
+    },
+    {
+      name: "a mesh CA another root issued",
+      config: () => ({
+        ...user.settings,
+        meshCaCertificate: otherMeshCa.cert,
+        meshCaPrivateKey: otherMeshCa.key,
+      }),
+      stack: "prod",
+      key: "meshCaCertificate",
+      says: ": expected a CA issued and signed by pingpong:caCertificate (CN=Acme Root CA, O=Acme); CN=Other mesh CA is issued by CN=Other Root CA, not by CN=Acme Root CA, O=Acme",
+    },
+  ])("$name", (r) => {
+    expect(refused(r)).toContain(r.says);
   });
 });
 
