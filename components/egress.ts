@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type {
@@ -9,6 +8,7 @@ import type {
   TlsGatewaySpec,
 } from "./crds";
 import { CHARTS, chartLocation } from "./charts";
+import { hostClash, hostKey, isEgressHostName } from "./egress-hosts";
 import { EGRESS_RELEASE, gatewayPodLabels, gatewayValues } from "./istio";
 import { standardLabels } from "./labels";
 import { principal, type Identity } from "./mesh-security";
@@ -49,31 +49,12 @@ export function egressServiceHost(namespace: string): string {
   return `${EGRESS_RELEASE}.${namespace}.svc.cluster.local`;
 }
 
-// An exact DNS name: a ServiceEntry with `resolution: DNS` must resolve it, which a wildcard cannot be.
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
-
-/**
- * A DNS-1123 label per host, for its subset (Istio validates subset names as labels,
- * pkg/config/validation ValidateDestinationRule), its Gateway port name and its objects' names.
- */
-export function hostKey(host: string): string {
-  const key = host.replace(/\./g, "-");
-  if (key.length <= 63) return key;
-  const digest = createHash("sha256").update(host).digest("hex").slice(0, 8);
-  return `${key.slice(0, 54).replace(/-+$/, "")}-${digest}`;
-}
-
 /** Refuses hosts Istio would reject or silently merge: not exact DNS names, duplicates, clashing keys. */
 export function checkHosts(hosts: string[]): void {
-  const keys = new Map<string, string>();
-  for (const host of hosts) {
-    if (!DNS_NAME.test(host))
-      throw new Error(`egress host ${JSON.stringify(host)}: expected a lowercase DNS name`);
-    const other = keys.get(hostKey(host));
-    if (other !== undefined)
-      throw new Error(`egress hosts ${other} and ${host} share the name ${hostKey(host)}`);
-    keys.set(hostKey(host), host);
-  }
+  const bad = hosts.find((h) => !isEgressHostName(h));
+  if (bad !== undefined) throw new Error(`egress host ${JSON.stringify(bad)}: expected a lowercase DNS name`);
+  const clash = hostClash(hosts);
+  if (clash !== undefined) throw new Error(`egress hosts: ${clash}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { hostClash } from "../components/egress-hosts";
 import { LOAD_BALANCERS, OUTBOUND_TRAFFIC_POLICIES } from "../components/types";
 import { DNS_LABEL, HOST_NAME, list } from "./formats";
 import { between, bool, int, matches, oneOf, str } from "./key";
@@ -26,9 +27,12 @@ export const DELIVERY_KEYS = {
     description:
       "External HTTPS hosts (comma-separated) the pingpong workloads may reach, each through the egress gateway. Empty: none.",
     default: { dev: "example.com", staging: "", prod: "" },
-    valid: (v: string) => badHost(v) === undefined,
-    expected: "comma-separated host names such as api.example.com",
-    detail: (v: string) => ` (not a host name: ${JSON.stringify(badHost(v))})`,
+    valid: (v: string) => badHost(v) === undefined && hostClash(list(v)) === undefined,
+    expected: "comma-separated host names such as api.example.com, each once",
+    detail: (v: string) =>
+      badHost(v) !== undefined
+        ? ` (not a host name: ${JSON.stringify(badHost(v))})`
+        : ` (${hostClash(list(v)) ?? ""})`,
   }),
   internetAccess: bool({
     description:

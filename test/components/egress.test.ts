@@ -1,7 +1,8 @@
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import * as pulumi from "@pulumi/pulumi";
-import { Egress, hostKey, type EgressArgs } from "../../components/egress";
+import { Egress, type EgressArgs } from "../../components/egress";
+import { hostKey } from "../../components/egress-hosts";
 import {
   chartDefaults,
   chartFile,
@@ -220,7 +221,7 @@ test("a long host gets a subset name Istio accepts (a DNS-1123 label), distinct 
 
 test.each([
   [{ hosts: ["*.example.com"] }, /expected a lowercase DNS name/],
-  [{ hosts: ["api.example.com", "api.example.com"] }, /share the name/],
+  [{ hosts: ["api.example.com", "api.example.com"] }, /"api.example.com" is listed twice/],
   [{ hosts: ["a-b.example.com", "a.b-example.com"] }, /share the name a-b-example-com/],
   [{ replicas: { min: 3, max: 2 } }, /egress replicas: min 3 and max 2/],
 ])("refused: %j", async (args, message) => {

@@ -112,6 +112,16 @@ describe("egress", () => {
     expect(oneProblem({ egressGateway: false }, "egressHosts")).toContain("egressGateway");
     expect(oneProblem({ egressHosts: "*.example.org" }, "egressHosts")).toContain('"*.example.org"');
   });
+
+  test("each host once, and no two hosts whose objects would share a name: refused with the settings", () => {
+    expect(oneProblem({ egressHosts: "example.com,api.example.org,example.com" }, "egressHosts")).toContain(
+      '"example.com" is listed twice',
+    );
+    // a-b.example.com and a.b.example.com both name their subset, port and objects a-b-example-com.
+    expect(oneProblem({ egressHosts: "a-b.example.com,a.b.example.com" }, "egressHosts")).toContain(
+      '"a-b.example.com" and "a.b.example.com" would share the name a-b-example-com',
+    );
+  });
 });
 
 describe("rate limits", () => {
