@@ -4,14 +4,13 @@
  * current test.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChartPin } from "./chart-pins";
 import { sha256 } from "./download";
 import { fetchCharts, type ChartFetchOptions, type ChartFetchSummary } from "./fetch-charts";
-import { close, listen } from "./loopback";
+import { useFileServer, type FileServer } from "./file-server";
 
 /**
  * A chart archive as `helm package` makes one: `<chart>/Chart.yaml`, `values.yaml`, a template and
@@ -92,48 +91,14 @@ export interface ChartRepo {
 
 /** Starts the repository server for the calling test file and gives each test an empty chart cache. */
 export function useChartRepo(): ChartRepo {
-  let server: Server | undefined;
-  let baseUrl = "";
-  let dir = "";
-  const requests: string[] = [];
   const served = new Map<string, string | Buffer>();
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      const path = new URL(req.url ?? "/", "http://x").pathname;
-      requests.push(path);
-      const body = served.get(path);
-      if (body === undefined) res.writeHead(404).end("404: Not Found");
-      else res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
-    });
-    baseUrl = `http://127.0.0.1:${await listen(server)}`;
+  const repo = useFileServer({
+    prefix: "chart-cache-",
+    lookup: (path) => served.get(path),
+    contentType: "application/octet-stream",
+    reset: () => served.clear(),
   });
-
-  afterAll(async () => {
-    if (server) await close(server);
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "chart-cache-"));
-    requests.length = 0;
-    served.clear();
-  });
-
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  return {
-    get baseUrl() {
-      return baseUrl;
-    },
-    get dir() {
-      return dir;
-    },
-    get requests() {
-      return requests;
-    },
-    clearRequests: () => {
-      requests.length = 0;
-    },
+  const own: Omit<ChartRepo, keyof FileServer> = {
     serve: (path, body) => {
       served.set(path, body);
     },
@@ -141,7 +106,7 @@ export function useChartRepo(): ChartRepo {
       const log: string[] = [];
       const errors: string[] = [];
       const summary = await fetchCharts({
-        dir,
+        dir: repo.dir,
         charts,
         log: (line) => log.push(line),
         error: (line) => errors.push(line),
@@ -149,12 +114,8 @@ export function useChartRepo(): ChartRepo {
       });
       return { summary, log, errors };
     },
-    listFiles: () =>
-      readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((entry) => entry.isFile())
-        .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
-        .sort(),
   };
+  return Object.assign(repo, own);
 }
 
 /** Where publishStable serves the repository, and its archives. */

@@ -3,29 +3,15 @@
  * raw.githubusercontent.com would, one that never answers, and a port nobody listens on. Every
  * wait is on a server event, never on a fixed delay.
  */
-import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { fetchReference, type FetchOptions, type FetchSummary } from "./fetch";
+import { close, listen, useFileServer, type FileServer } from "./file-server";
 import { SOURCES, UPSTREAM } from "./fixtures";
 
-/** Listens on an ephemeral loopback port; resolves with the port once the server listens. */
-export async function listen(server: Server): Promise<number> {
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return (server.address() as AddressInfo).port;
-}
-
-/** Closes `server`, dropping open connections; resolves once it is closed. */
-export async function close(server: Server): Promise<void> {
-  const closed = once(server, "close");
-  server.closeAllConnections();
-  server.close();
-  await closed;
-}
+/** Listening and closing live with the file server; the tests keep importing them from here. */
+export { close, listen };
 
 /** A loopback port that was just freed: connecting to it is refused. */
 export async function closedPort(): Promise<number> {
@@ -78,51 +64,16 @@ export interface Upstream {
  * test a fresh reference directory. Read the properties inside tests or hooks, not at load time.
  */
 export function useUpstream(): Upstream {
-  let server: Server | undefined;
-  let baseUrl = "";
-  let dir = "";
-  const requests: string[] = [];
   const overrides = new Map<string, string>();
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      const path = pathOf(req.url);
-      requests.push(path);
-      const body = overrides.get(path) ?? UPSTREAM[path.slice(1)];
-      if (body === undefined) {
-        res.writeHead(404, { "content-type": "text/plain" }).end("404: Not Found");
-      } else {
-        res.writeHead(200, { "content-type": "text/plain" }).end(body);
-      }
-    });
-    baseUrl = `http://127.0.0.1:${await listen(server)}`;
+  const upstream = useFileServer({
+    prefix: "reference-fetch-",
+    lookup: (path) => overrides.get(path) ?? UPSTREAM[path.slice(1)],
+    contentType: "text/plain",
+    reset: () => overrides.clear(),
+    pathOf,
+    typedNotFound: true,
   });
-
-  afterAll(async () => {
-    if (server) await close(server);
-  });
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "reference-fetch-"));
-    requests.length = 0;
-    overrides.clear();
-  });
-
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  return {
-    get baseUrl() {
-      return baseUrl;
-    },
-    get dir() {
-      return dir;
-    },
-    get requests() {
-      return requests;
-    },
-    clearRequests: () => {
-      requests.length = 0;
-    },
+  const own: Omit<Upstream, keyof FileServer> = {
     override: (path, body) => {
       overrides.set(path, body);
     },
@@ -130,20 +81,16 @@ export function useUpstream(): Upstream {
       const log: string[] = [];
       const errors: string[] = [];
       const summary = await fetchReference({
-        dir,
+        dir: upstream.dir,
         sources: SOURCES,
-        baseUrl,
+        baseUrl: upstream.baseUrl,
         log: (line) => log.push(line),
         error: (line) => errors.push(line),
         ...options,
       });
       return { summary, log, errors };
     },
-    read: (...segments) => readFileSync(join(dir, ...segments), "utf8"),
-    listFiles: () =>
-      readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((entry) => entry.isFile())
-        .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
-        .sort(),
+    read: (...segments) => readFileSync(join(upstream.dir, ...segments), "utf8"),
   };
+  return Object.assign(upstream, own);
 }
