@@ -1,11 +1,12 @@
-import { hostClash } from "../components/egress-hosts";
+import { hostClash, isEgressHostName } from "../components/egress-hosts";
 import { LOAD_BALANCERS, OUTBOUND_TRAFFIC_POLICIES } from "../components/types";
-import { DNS_LABEL, HOST_NAME, list } from "./formats";
+import { DNS_LABEL, list } from "./formats";
 import { between, bool, int, matches, oneOf, str } from "./key";
 
 /** Rows of the settings table: egress control, rate limits, load balancing, progressive delivery. */
 
-const badHost = (v: string) => list(v).find((h) => !HOST_NAME.test(h));
+/** The first egress host the Egress component would refuse (its own test of a host name). */
+const badHost = (v: string) => list(v).find((h) => !isEgressHostName(h));
 
 export const DELIVERY_KEYS = {
   outboundTrafficPolicy: oneOf(OUTBOUND_TRAFFIC_POLICIES, {
