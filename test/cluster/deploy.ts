@@ -22,9 +22,14 @@ import type { Tier } from "./session";
 
 export interface Applied {
   step: Step;
-  /** resourceVersion after the step, per object (`kind/namespace/name`). */
+  /**
+   * What an apply can change, after the step, per object (`kind/namespace/name`): the object as
+   * JSON without its status and the server's bookkeeping (resourceVersion, managedFields). A
+   * resourceVersion would not do: a controller writing status between the read and the apply moves
+   * it though the apply changed nothing.
+   */
   versions: Map<string, string>;
-  /** resourceVersion just before the step, per object that existed. */
+  /** The same, just before the step, per object that existed. */
   before: Map<string, string>;
   warnings: string[];
   ms: number;
@@ -195,14 +200,14 @@ export async function apply(tier: Tier, d: Deployment, opts: ApplyOptions = {}):
         .get(apiVersion, kind, metadata.namespace, metadata.name!)
         .catch(() => undefined);
       if (live) {
-        before.set(objectKey(obj), String(live.metadata.resourceVersion));
+        before.set(objectKey(obj), applyable(live));
         // An update, as the provider makes it: ignored fields left to whoever changed them.
         obj = withoutIgnored(obj, step.ignoreChanges);
       }
       const a = await cluster.kube.apply(obj).catch((err: Error) => {
         throw new Error(`${step.name} (${objectKey(obj)}) was refused: ${err.message}`);
       });
-      versions.set(objectKey(obj), a.body.metadata.resourceVersion);
+      versions.set(objectKey(obj), applyable(a.body));
       warnings.push(...a.warnings);
     } else {
       const installed = opts.onlyChangedReleases
@@ -220,6 +225,13 @@ export async function apply(tier: Tier, d: Deployment, opts: ApplyOptions = {}):
     out.push({ step, versions, before, warnings, ms: Date.now() - t0 });
   }
   return out;
+}
+
+/** An object as an apply can change it: without status, resourceVersion and managedFields. */
+export function applyable(o: KubeObject): string {
+  const { status: _status, ...rest } = o as KubeObject & { status?: unknown };
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = o.metadata as Record<string, unknown>;
+  return JSON.stringify(canonical({ ...rest, metadata }));
 }
 
 /** Deep equality of JSON values, key order aside. */

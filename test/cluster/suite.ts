@@ -18,7 +18,7 @@ export interface StackRun {
   error?: Error;
 }
 
-/** Objects whose resourceVersion an apply moved: what it changed. */
+/** Objects an apply changed (status and bookkeeping aside): what it changed. */
 function changedBy(applied: Applied[]): string[] {
   return applied.flatMap((a) =>
     [...a.versions].filter(([key, v]) => a.before.get(key) !== v).map(([key]) => key),
