@@ -10,9 +10,6 @@ import { fetchReference, type FetchOptions, type FetchSummary } from "./fetch";
 import { close, listen, useFileServer, type FileServer } from "./file-server";
 import { SOURCES, UPSTREAM } from "./fixtures";
 
-/** Listening and closing live with the file server; the tests keep importing them from here. */
-export { close, listen };
-
 /** A loopback port that was just freed: connecting to it is refused. */
 export async function closedPort(): Promise<number> {
   const server = createServer();
